@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pure admission decision: a decoded review and a snapshot in; a verdict,
+ * a metav1.Status, warnings and a JSON patch out. No I/O, no clock, no global
+ * state: the same inputs always give the same decision.
+ */
+#ifndef OSW_DECISION_H
+#define OSW_DECISION_H
+
+#include <stdbool.h>
+
+#include "osw/buf.h"
+#include "osw/error.h"
+#include "osw/review.h"
+#include "osw/snapshot.h"
+
+enum osw_endpoint {
+    OSW_EP_VALIDATE = 0,
+    OSW_EP_MUTATE = 1,
+};
+
+const char *osw_endpoint_name(enum osw_endpoint ep); /* "validate" / "mutate" */
+
+enum osw_verdict {
+    OSW_VERDICT_ALLOWED = 0,
+    OSW_VERDICT_DENIED,
+    OSW_VERDICT_PATCHED,
+    OSW_VERDICT_ERROR, /* answered 4xx before a decision (metrics only) */
+};
+
+const char *osw_verdict_name(enum osw_verdict v); /* metric label values */
+
+/* One entry of status.details.causes[]; all strings owned by the decision. */
+struct osw_cause {
+    const char *reason; /* static: "FieldValueRequired", "FieldValueInvalid", ... */
+    const char *field;  /* static: "spec.osImageStream.name" or "spec.osImageStream" */
+    char *message;      /* owned */
+};
+
+#define OSW_DECISION_MAX_WARNINGS 2
+
+struct osw_decision {
+    enum osw_verdict verdict;
+    bool handled; /* a MachineConfigPool CREATE/UPDATE the rules apply to */
+
+    /* Denial (verdict == DENIED): the metav1.Status. */
+    int code;           /* 422 or 503 */
+    const char *reason; /* static: "Invalid", "ServiceUnavailable" */
+    char *message;      /* owned: status.message */
+    bool has_details;   /* status.details present (field errors) */
+    struct osw_str details_name; /* borrowed from the review */
+    struct osw_cause cause;      /* valid when has_details */
+
+    char *warnings[OSW_DECISION_MAX_WARNINGS]; /* owned, each < 120 bytes, printable UTF-8 */
+    size_t nwarnings;
+
+    struct osw_buf patch; /* RFC 6902 array text; len == 0 means no patch */
+
+    /* For logs and metrics; borrowed from the review. */
+    struct osw_str stream; /* spec.osImageStream.name when a string */
+};
+
+void osw_decision_init(struct osw_decision *d);
+void osw_decision_free(struct osw_decision *d); /* frees owned strings; NULL is fine */
+
+/*
+ * Decides `r` against `snap` (NULL: no OSImageStream cached) for endpoint
+ * `ep`, following CONTRACT.md's AdmissionReview rules. `osimagestream_name`
+ * only appears in messages ("OSImageStream \"cluster\" ...").
+ * Returns OSW_OK with `out` filled; OSW_EBADREQ when a field the decision
+ * reads has the wrong JSON type (answered 400; `eb` says which); OSW_ENOMEM.
+ * `out` must be initialised; on error it holds nothing to free but is safe to free.
+ */
+enum osw_err osw_decide(const struct osw_review *r, const struct osw_snapshot *snap,
+                        enum osw_endpoint ep, struct osw_str osimagestream_name,
+                        struct osw_decision *out, struct osw_errbuf *eb);
+
+/* Appends the response AdmissionReview (in the request's apiVersion) for
+ * decision `d` about review `r` to `out`. */
+enum osw_err osw_response_encode(const struct osw_review *r, const struct osw_decision *d,
+                                 struct osw_buf *out);
+
+#endif /* OSW_DECISION_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Functions shared between the core's own files (not part of the public API):
+ * the message builders used by the decision, and the patch builder.
+ */
+#ifndef OSW_CORE_INTERNAL_H
+#define OSW_CORE_INTERNAL_H
+
+#include "osw/buf.h"
+#include "osw/decision.h"
+
+#define OSW_MCP_GROUP "machineconfiguration.openshift.io"
+#define OSW_MCP_KIND  "MachineConfigPool"
+#define OSW_MCP_RESOURCE "machineconfigpools"
+#define OSW_FIELD_STREAM "spec.osImageStream"
+#define OSW_FIELD_NAME   "spec.osImageStream.name"
+#define OSW_SENTENCE_UNSUPPORTED                                                                   \
+    "The specified osImageStream name must reference a valid stream from the cluster "            \
+    "OSImageStream resource"
+
+/* Appends `s` quoted as Go's %q would for printable text: `"`, `\` and
+ * control characters escaped, UTF-8 kept. */
+enum osw_err osw_message_quote(struct osw_buf *b, struct osw_str s);
+
+/* Fills d->cause and d->message/code/reason for a 422 Invalid denial.
+ * `cause_msg` is taken over (freed by the decision). */
+enum osw_err osw_message_invalid(struct osw_decision *d, struct osw_str pool, const char *reason,
+                                 const char *field, char *cause_msg);
+
+/* Cause messages. Each returns a malloc'd string or NULL on OOM. */
+char *osw_message_required(void);
+char *osw_message_wrong_type(enum osw_jtype got, const char *field, const char *want);
+char *osw_message_bad_name(struct osw_str name);
+char *osw_message_unsupported(struct osw_str name, const struct osw_snapshot *snap);
+
+/* The 503 denial when nothing is cached. */
+enum osw_err osw_message_unavailable(struct osw_decision *d, struct osw_str pool,
+                                     struct osw_str stream, struct osw_str osis_name);
+
+/* Row 5's warning: kept stream gone (snap != NULL) or not checkable. */
+enum osw_err osw_message_kept_warning(struct osw_decision *d, struct osw_str stream,
+                                      struct osw_str osis_name, bool have_snapshot);
+
+/* Mutation: sets the three annotations to `st`'s values (st != NULL), or
+ * removes those present (st == NULL). Leaves d->patch empty when nothing
+ * changes. */
+enum osw_err osw_patch_build(const struct osw_object_view *obj, const struct osw_stream *st,
+                             struct osw_buf *patch);
+
+#endif /* OSW_CORE_INTERNAL_H */

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The admission decision for MachineConfigPool CREATE and UPDATE, row by row
+ * as CONTRACT.md's validation table and mutation section say. The first part
+ * checks that every field the decision reads has a usable JSON type (else
+ * the request is answered 400); the second classifies the named stream into
+ * one of the table's rows; the last turns that row into a validating or a
+ * mutating answer. Pure: no I/O, no clock, no globals.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+const char *osw_endpoint_name(enum osw_endpoint ep)
+{
+    return ep == OSW_EP_MUTATE ? "mutate" : "validate";
+}
+
+const char *osw_verdict_name(enum osw_verdict v)
+{
+    switch (v) {
+    case OSW_VERDICT_ALLOWED:
+        return "allowed";
+    case OSW_VERDICT_DENIED:
+        return "denied";
+    case OSW_VERDICT_PATCHED:
+        return "patched";
+    case OSW_VERDICT_ERROR:
+        return "error";
+    }
+    return "error";
+}
+
+void osw_decision_init(struct osw_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    osw_buf_init(&d->patch);
+}
+
+void osw_decision_free(struct osw_decision *d)
+{
+    if (!d)
+        return;
+    free(d->message);
+    free(d->cause.message);
+    for (size_t i = 0; i < d->nwarnings; i++)
+        free(d->warnings[i]);
+    struct osw_buf patch = d->patch;
+    osw_buf_free(&patch);
+    osw_decision_init(d);
+}
+
+/* A field that may be absent or null but otherwise must have type `want`. */
+static bool optional_is(enum osw_jtype t, enum osw_jtype want)
+{
+    return t == OSW_JT_ABSENT || t == OSW_JT_NULL || t == want;
+}
+
+static enum osw_err check_request_types(const struct osw_review *r, struct osw_errbuf *eb)
+{
+    static const struct {
+        size_t off;
+        const char *path;
+    } strings[] = {
+        {offsetof(struct osw_review, operation), "request.operation"},
+        {offsetof(struct osw_review, sub_resource), "request.subResource"},
+        {offsetof(struct osw_review, resource_group), "request.resource.group"},
+        {offsetof(struct osw_review, resource_resource), "request.resource.resource"},
+    };
+    if (!optional_is(r->resource_type, OSW_JT_OBJECT))
+        return osw_errbuf_set(eb, OSW_EBADREQ, "request.resource must be an object, not %s",
+                              osw_jtype_name(r->resource_type));
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        const struct osw_jfield *f =
+            (const struct osw_jfield *)(const void *)((const char *)r + strings[i].off);
+        if (!optional_is(f->type, OSW_JT_STRING))
+            return osw_errbuf_set(eb, OSW_EBADREQ, "%s must be a string, not %s", strings[i].path,
+                                  osw_jtype_name(f->type));
+    }
+    return OSW_OK;
+}
+
+/* Whether the rules apply: a MachineConfigPool (any version), no
+ * subresource, CREATE or UPDATE. */
+static bool is_pool_write(const struct osw_review *r)
+{
+    if (!osw_str_eq_cstr(r->resource_group.str, OSW_MCP_GROUP) ||
+        !osw_str_eq_cstr(r->resource_resource.str, OSW_MCP_RESOURCE))
+        return false;
+    if (r->sub_resource.type == OSW_JT_STRING && r->sub_resource.str.len > 0)
+        return false;
+    return osw_str_eq_cstr(r->operation.str, "CREATE") ||
+           osw_str_eq_cstr(r->operation.str, "UPDATE");
+}
+
+static enum osw_err check_object_types(const struct osw_object_view *o, struct osw_errbuf *eb)
+{
+    if (o->type != OSW_JT_OBJECT)
+        return osw_errbuf_set(eb, OSW_EBADREQ, "request.object must be an object, not %s",
+                              osw_jtype_name(o->type));
+    if (!optional_is(o->metadata_type, OSW_JT_OBJECT))
+        return osw_errbuf_set(eb, OSW_EBADREQ, "request.object.metadata must be an object, not %s",
+                              osw_jtype_name(o->metadata_type));
+    if (!optional_is(o->name.type, OSW_JT_STRING))
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "request.object.metadata.name must be a string, not %s",
+                              osw_jtype_name(o->name.type));
+    if (!optional_is(o->annotations_type, OSW_JT_OBJECT) || !o->annotations_string_map)
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "request.object.metadata.annotations must be a map of strings");
+    if (!optional_is(o->spec_type, OSW_JT_OBJECT))
+        return osw_errbuf_set(eb, OSW_EBADREQ, "request.object.spec must be an object, not %s",
+                              osw_jtype_name(o->spec_type));
+    return OSW_OK;
+}
+
+/* The rows of the validation table, in the order they are tried. */
+enum row {
+    ROW_NO_STREAM = 1,  /* absent or null: allowed */
+    ROW_REQUIRED = 2,   /* {} or name null/"" */
+    ROW_INVALID = 3,    /* not an object, name not a string or not DNS-1123 */
+    ROW_FOUND = 4,      /* in the cache */
+    ROW_KEPT = 5,       /* UPDATE keeping the same, now unverifiable, stream */
+    ROW_NO_CACHE = 6,   /* nothing cached */
+    ROW_UNSUPPORTED = 7 /* not in the cache */
+};
+
+static bool old_names_same(const struct osw_review *r, struct osw_str name)
+{
+    const struct osw_object_view *old = &r->old_object;
+    if (!osw_str_eq_cstr(r->operation.str, "UPDATE") || old->type != OSW_JT_OBJECT)
+        return false;
+    return old->stream_type == OSW_JT_OBJECT && old->stream_name.type == OSW_JT_STRING &&
+           osw_str_eq(old->stream_name.str, name);
+}
+
+static enum row classify(const struct osw_review *r, const struct osw_snapshot *snap,
+                         const struct osw_stream **found)
+{
+    const struct osw_object_view *o = &r->object;
+    *found = NULL;
+    if (o->stream_type == OSW_JT_ABSENT || o->stream_type == OSW_JT_NULL)
+        return ROW_NO_STREAM;
+    if (o->stream_type != OSW_JT_OBJECT)
+        return ROW_INVALID;
+    const struct osw_jfield *n = &o->stream_name;
+    if (n->type == OSW_JT_ABSENT || n->type == OSW_JT_NULL ||
+        (n->type == OSW_JT_STRING && n->str.len == 0))
+        return ROW_REQUIRED;
+    if (n->type != OSW_JT_STRING || !osw_str_is_dns1123_subdomain(n->str))
+        return ROW_INVALID;
+    if (snap && (*found = osw_snapshot_find(snap, n->str)) != NULL)
+        return ROW_FOUND;
+    if (old_names_same(r, n->str))
+        return ROW_KEPT;
+    return snap ? ROW_UNSUPPORTED : ROW_NO_CACHE;
+}
+
+static struct osw_str pool_name(const struct osw_review *r)
+{
+    if (r->object.name.type == OSW_JT_STRING)
+        return r->object.name.str;
+    if (r->name.type == OSW_JT_STRING)
+        return r->name.str;
+    return OSW_STR_NULL;
+}
+
+static enum osw_err deny_invalid(const struct osw_review *r, struct osw_decision *d)
+{
+    const struct osw_object_view *o = &r->object;
+    struct osw_str pool = pool_name(r);
+    if (o->stream_type != OSW_JT_OBJECT)
+        return osw_message_invalid(d, pool, "FieldValueInvalid", OSW_FIELD_STREAM,
+                                   osw_message_wrong_type(o->stream_type, OSW_FIELD_STREAM,
+                                                          "object"));
+    if (o->stream_name.type != OSW_JT_STRING)
+        return osw_message_invalid(d, pool, "FieldValueInvalid", OSW_FIELD_NAME,
+                                   osw_message_wrong_type(o->stream_name.type, OSW_FIELD_NAME,
+                                                          "string"));
+    return osw_message_invalid(d, pool, "FieldValueInvalid", OSW_FIELD_NAME,
+                               osw_message_bad_name(o->stream_name.str));
+}
+
+static enum osw_err validate(const struct osw_review *r, const struct osw_snapshot *snap,
+                             enum row row, struct osw_str osis_name, struct osw_decision *d)
+{
+    struct osw_str pool = pool_name(r);
+    struct osw_str name = r->object.stream_name.str;
+    d->verdict = OSW_VERDICT_ALLOWED;
+    switch (row) {
+    case ROW_NO_STREAM:
+    case ROW_FOUND:
+        return OSW_OK;
+    case ROW_KEPT:
+        return osw_message_kept_warning(d, name, osis_name, snap != NULL);
+    case ROW_REQUIRED:
+        return osw_message_invalid(d, pool, "FieldValueRequired", OSW_FIELD_NAME,
+                                   osw_message_required());
+    case ROW_INVALID:
+        return deny_invalid(r, d);
+    case ROW_NO_CACHE:
+        return osw_message_unavailable(d, pool, name, osis_name);
+    case ROW_UNSUPPORTED:
+        return osw_message_invalid(d, pool, "FieldValueNotSupported", OSW_FIELD_NAME,
+                                   osw_message_unsupported(name, snap));
+    }
+    return OSW_EINVAL;
+}
+
+static enum osw_err mutate(const struct osw_review *r, enum row row,
+                           const struct osw_stream *found, struct osw_decision *d)
+{
+    enum osw_err err = OSW_OK;
+    d->verdict = OSW_VERDICT_ALLOWED;
+    /* Only a resolvable stream, or no stream at all, changes the object;
+     * every other case is left for validation to decide. */
+    if (row == ROW_FOUND)
+        err = osw_patch_build(&r->object, found, &d->patch);
+    else if (row == ROW_NO_STREAM)
+        err = osw_patch_build(&r->object, NULL, &d->patch);
+    if (err == OSW_OK && d->patch.len > 0)
+        d->verdict = OSW_VERDICT_PATCHED;
+    return err;
+}
+
+enum osw_err osw_decide(const struct osw_review *r, const struct osw_snapshot *snap,
+                        enum osw_endpoint ep, struct osw_str osimagestream_name,
+                        struct osw_decision *out, struct osw_errbuf *eb)
+{
+    enum osw_err err = check_request_types(r, eb);
+    if (err != OSW_OK)
+        return err;
+    out->verdict = OSW_VERDICT_ALLOWED;
+    if (!is_pool_write(r))
+        return OSW_OK; /* every other request is allowed unchanged */
+    err = check_object_types(&r->object, eb);
+    if (err != OSW_OK)
+        return err;
+    out->handled = true;
+    if (r->object.stream_name.type == OSW_JT_STRING)
+        out->stream = r->object.stream_name.str;
+    const struct osw_stream *found = NULL;
+    enum row row = classify(r, snap, &found);
+    if (ep == OSW_EP_MUTATE)
+        err = mutate(r, row, found, out);
+    else
+        err = validate(r, snap, row, osimagestream_name, out);
+    if (err != OSW_OK) {
+        osw_decision_free(out);
+        return osw_errbuf_set(eb, err, "%s", osw_err_str(err));
+    }
+    return OSW_OK;
+}

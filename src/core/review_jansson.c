@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reference reader: parses the whole body with jansson and fills the
+ * decoded view from the tree. It defines the semantics the fast reader
+ * (src/json/) must reproduce exactly; the differential fuzz target compares
+ * the two. The view's slices point into the jansson tree, which the view
+ * keeps alive as its storage.
+ */
+#include <jansson.h>
+
+#include "osw/review.h"
+
+static enum osw_jtype jtype_of(const json_t *v)
+{
+    if (!v)
+        return OSW_JT_ABSENT;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        return OSW_JT_NULL;
+    case JSON_STRING:
+        return OSW_JT_STRING;
+    case JSON_OBJECT:
+        return OSW_JT_OBJECT;
+    case JSON_ARRAY:
+        return OSW_JT_ARRAY;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return OSW_JT_NUMBER;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return OSW_JT_BOOL;
+    }
+    return OSW_JT_ABSENT;
+}
+
+static struct osw_str str_of(const json_t *v)
+{
+    struct osw_str s = {json_string_value(v), json_string_length(v)};
+    return s;
+}
+
+/* A member of `obj` when `obj` is an object; NULL otherwise. */
+static const json_t *member(const json_t *obj, const char *key)
+{
+    return json_is_object(obj) ? json_object_get(obj, key) : NULL;
+}
+
+static struct osw_jfield field_of(const json_t *v)
+{
+    struct osw_jfield f = {jtype_of(v), OSW_STR_NULL};
+    if (f.type == OSW_JT_STRING)
+        f.str = str_of(v);
+    return f;
+}
+
+static void fill_annotations(struct osw_object_view *o, const json_t *ann)
+{
+    o->annotations_type = jtype_of(ann);
+    o->annotations_string_map = true;
+    if (!json_is_object(ann))
+        return;
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)ann, key, val)
+    {
+        if (!json_is_string(val))
+            o->annotations_string_map = false;
+    }
+    for (int a = 0; a < OSW_ANNOT_COUNT; a++)
+        o->annotations[a] = field_of(json_object_get(ann, osw_annot_key((enum osw_annot)a)));
+}
+
+static void fill_object(struct osw_object_view *o, const json_t *obj)
+{
+    o->type = jtype_of(obj);
+    const json_t *meta = member(obj, "metadata");
+    o->metadata_type = jtype_of(meta);
+    o->name = field_of(member(meta, "name"));
+    fill_annotations(o, member(meta, "annotations"));
+    const json_t *spec = member(obj, "spec");
+    o->spec_type = jtype_of(spec);
+    const json_t *stream = member(spec, "osImageStream");
+    o->stream_type = jtype_of(stream);
+    o->stream_name = field_of(member(stream, "name"));
+}
+
+static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield *a,
+                     const char *ka, struct osw_jfield *b, const char *kb, struct osw_jfield *c,
+                     const char *kc)
+{
+    *type = jtype_of(obj);
+    *a = field_of(member(obj, ka));
+    *b = field_of(member(obj, kb));
+    *c = field_of(member(obj, kc));
+}
+
+static void storage_free(void *p)
+{
+    json_decref((json_t *)p);
+}
+
+/* Envelope checks, in the order the reason strings are documented. */
+static enum osw_err check_envelope(const json_t *root, struct osw_review *out,
+                                   struct osw_errbuf *eb)
+{
+    if (!json_is_object(root))
+        return osw_errbuf_set(eb, OSW_EBADREQ, "body is not an AdmissionReview: not a JSON object");
+    const json_t *api = json_object_get(root, "apiVersion");
+    if (json_is_string(api) && osw_str_eq_cstr(str_of(api), "admission.k8s.io/v1"))
+        out->api_version = OSW_API_V1;
+    else if (json_is_string(api) && osw_str_eq_cstr(str_of(api), "admission.k8s.io/v1beta1"))
+        out->api_version = OSW_API_V1BETA1;
+    else
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "body is not an AdmissionReview: apiVersion must be "
+                              "admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+    const json_t *kind = json_object_get(root, "kind");
+    if (!json_is_string(kind) || !osw_str_eq_cstr(str_of(kind), "AdmissionReview"))
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "body is not an AdmissionReview: kind must be AdmissionReview");
+    const json_t *req = json_object_get(root, "request");
+    if (!json_is_object(req))
+        return osw_errbuf_set(eb, OSW_EBADREQ, "AdmissionReview has no request object");
+    const json_t *uid = json_object_get(req, "uid");
+    if (!json_is_string(uid) || json_string_length(uid) == 0)
+        return osw_errbuf_set(eb, OSW_EBADREQ, "AdmissionReview request has no uid");
+    out->uid = str_of(uid);
+    return OSW_OK;
+}
+
+static void fill_request(struct osw_review *out, const json_t *req)
+{
+    out->operation = field_of(json_object_get(req, "operation"));
+    out->name = field_of(json_object_get(req, "name"));
+    out->sub_resource = field_of(json_object_get(req, "subResource"));
+    fill_gvk(json_object_get(req, "kind"), &out->kind_type, &out->kind_group, "group",
+             &out->kind_version, "version", &out->kind_kind, "kind");
+    fill_gvk(json_object_get(req, "resource"), &out->resource_type, &out->resource_group,
+             "group", &out->resource_version, "version", &out->resource_resource, "resource");
+    fill_object(&out->object, json_object_get(req, "object"));
+    fill_object(&out->old_object, json_object_get(req, "oldObject"));
+}
+
+enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_review *out,
+                                       struct osw_errbuf *eb)
+{
+    osw_review_init(out);
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        return osw_errbuf_set(eb, OSW_EBADJSON, "body is not valid JSON: %s at line %d column %d",
+                              jerr.text, jerr.line, jerr.column);
+    }
+    enum osw_err err = check_envelope(root, out, eb);
+    if (err != OSW_OK) {
+        json_decref(root);
+        osw_review_init(out);
+        return err;
+    }
+    fill_request(out, json_object_get(root, "request"));
+    out->storage = root;
+    out->storage_free = storage_free;
+    return OSW_OK;
+}
