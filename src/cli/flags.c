@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Table-driven flag parsing for every subcommand: `--name value` and
+ * `--name=value`, repeatable list flags, booleans, Go durations and sizes,
+ * and OSSTREAM_<NAME> environment fallbacks. Errors are one line on `err`
+ * and map to exit status 2 in the caller.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/flags.h"
+
+void osw_strlist_free(struct osw_strlist *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
+}
+
+static bool strlist_push(struct osw_strlist *l, const char *s)
+{
+    if (l->len >= SIZE_MAX / sizeof(*l->items) - 1)
+        return false;
+    const char **n = realloc(l->items, (l->len + 1) * sizeof(*n));
+    if (!n)
+        return false;
+    n[l->len++] = s;
+    l->items = n;
+    return true;
+}
+
+/* One duration unit; Go accepts these (µs spelled "us" only here). */
+static bool unit_ms(const char *u, size_t n, double *ms)
+{
+    static const struct {
+        const char *name;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"ms", 1.0}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strlen(units[i].name) == n && memcmp(units[i].name, u, n) == 0) {
+            *ms = units[i].ms;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool osw_flags_parse_duration(const char *s, long long *ms)
+{
+    if (!s || !*s)
+        return false;
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return true;
+    }
+    double total = 0;
+    const char *p = s;
+    while (*p) {
+        const char *num = p;
+        while (isdigit((unsigned char)*p) || *p == '.')
+            p++;
+        if (p == num)
+            return false;
+        char *end;
+        errno = 0;
+        double v = strtod(num, &end);
+        if (end != p || errno != 0)
+            return false;
+        const char *u = p;
+        while (*p && !isdigit((unsigned char)*p) && *p != '.')
+            p++;
+        double mult;
+        if (!unit_ms(u, (size_t)(p - u), &mult))
+            return false;
+        total += v * mult;
+        if (!isfinite(total) || total > 1e15)
+            return false;
+    }
+    *ms = (long long)llround(total);
+    return true;
+}
+
+static bool parse_size(const char *s, unsigned long long *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0) {
+        *out = true;
+        return true;
+    }
+    if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+static const struct osw_flag *find_flag(const struct osw_command_spec *spec, const char *name,
+                                        size_t n)
+{
+    for (size_t i = 0; i < spec->nflags; i++) {
+        const char *f = spec->flags[i].name;
+        if (strlen(f) == n && memcmp(f, name, n) == 0)
+            return &spec->flags[i];
+    }
+    return NULL;
+}
+
+/* Stores `value` into the flag's destination; false with a message on `err`. */
+static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f,
+                   const char *value, const char *origin, FILE *err)
+{
+    bool ok = true;
+    switch (f->kind) {
+    case OSW_FLAG_STRING:
+        *(const char **)f->dest = value;
+        break;
+    case OSW_FLAG_LIST:
+        if (!strlist_push((struct osw_strlist *)f->dest, value)) {
+            fprintf(err, "osstream-webhook %s: out of memory\n", spec->name);
+            return false;
+        }
+        break;
+    case OSW_FLAG_BOOL:
+        ok = parse_bool(value, (bool *)f->dest);
+        break;
+    case OSW_FLAG_DURATION:
+        ok = osw_flags_parse_duration(value, (long long *)f->dest);
+        break;
+    case OSW_FLAG_SIZE:
+        ok = parse_size(value, (unsigned long long *)f->dest);
+        break;
+    }
+    if (!ok)
+        fprintf(err, "osstream-webhook %s: invalid value \"%s\" for %s --%s\n", spec->name, value,
+                origin, f->name);
+    return ok;
+}
+
+/* OSSTREAM_ + upper-case name with '-' as '_'. */
+static void env_name(const char *flag, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "OSSTREAM_");
+    for (const char *p = flag; *p && n + 1 < cap; p++)
+        out[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    out[n] = '\0';
+}
+
+static bool apply_env(const struct osw_command_spec *spec, const bool *seen,
+                      osw_getenv_fn getenv_fn, FILE *err)
+{
+    if (!getenv_fn)
+        return true;
+    for (size_t i = 0; i < spec->nflags; i++) {
+        const struct osw_flag *f = &spec->flags[i];
+        if (!f->env || seen[i])
+            continue;
+        char name[128];
+        env_name(f->name, name, sizeof(name));
+        const char *v = getenv_fn(name);
+        if (v && !assign(spec, f, v, "environment variable for", err))
+            return false;
+    }
+    return true;
+}
+
+/* Parses one "--name[=value]" at argv[*i]; advances *i past a separate value. */
+static enum osw_flags_result parse_one(const struct osw_command_spec *spec, int argc, char **argv,
+                                       int *i, bool *seen, FILE *out, FILE *err)
+{
+    const char *arg = argv[*i] + 2;
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (!eq && strcmp(arg, "help") == 0) {
+        osw_flags_print_help(spec, out);
+        return OSW_FLAGS_HELP;
+    }
+    const struct osw_flag *f = find_flag(spec, arg, n);
+    if (!f) {
+        fprintf(err, "osstream-webhook %s: unknown flag --%.*s (see --help)\n", spec->name, (int)n,
+                arg);
+        return OSW_FLAGS_ERROR;
+    }
+    seen[f - spec->flags] = true;
+    const char *value = eq ? eq + 1 : NULL;
+    if (!value && f->kind == OSW_FLAG_BOOL)
+        value = "true";
+    if (!value) {
+        if (*i + 1 >= argc) {
+            fprintf(err, "osstream-webhook %s: flag --%s needs a value\n", spec->name, f->name);
+            return OSW_FLAGS_ERROR;
+        }
+        value = argv[++*i];
+    }
+    return assign(spec, f, value, "flag", err) ? OSW_FLAGS_OK : OSW_FLAGS_ERROR;
+}
+
+enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int argc, char **argv,
+                                      struct osw_strlist *positional, osw_getenv_fn getenv_fn,
+                                      FILE *out, FILE *err)
+{
+    enum osw_flags_result res = OSW_FLAGS_OK;
+    bool *seen = calloc(spec->nflags + 1, sizeof(*seen));
+    if (!seen) {
+        fprintf(err, "osstream-webhook %s: out of memory\n", spec->name);
+        return OSW_FLAGS_ERROR;
+    }
+    bool only_positional = false;
+    for (int i = 1; i < argc && res == OSW_FLAGS_OK; i++) {
+        const char *a = argv[i];
+        if (!only_positional && strcmp(a, "--") == 0) {
+            only_positional = true;
+        } else if (!only_positional && strncmp(a, "--", 2) == 0) {
+            res = parse_one(spec, argc, argv, &i, seen, out, err);
+        } else if (!only_positional && a[0] == '-' && a[1] != '\0') {
+            if (strcmp(a, "-h") == 0) {
+                osw_flags_print_help(spec, out);
+                res = OSW_FLAGS_HELP;
+            } else {
+                fprintf(err, "osstream-webhook %s: unknown flag %s (see --help)\n", spec->name, a);
+                res = OSW_FLAGS_ERROR;
+            }
+        } else if (positional->len >= spec->max_positional) {
+            fprintf(err, "osstream-webhook %s: unexpected argument \"%s\" (see --help)\n",
+                    spec->name, a);
+            res = OSW_FLAGS_ERROR;
+        } else if (!strlist_push(positional, a)) {
+            fprintf(err, "osstream-webhook %s: out of memory\n", spec->name);
+            res = OSW_FLAGS_ERROR;
+        }
+    }
+    /* Flags given on the command line win over their variables. */
+    if (res == OSW_FLAGS_OK && !apply_env(spec, seen, getenv_fn, err))
+        res = OSW_FLAGS_ERROR;
+    free(seen);
+    return res;
+}
+
+void osw_flags_print_help(const struct osw_command_spec *spec, FILE *out)
+{
+    fprintf(out, "Usage: osstream-webhook %s\n\n%s\n", spec->usage, spec->summary);
+    if (spec->nflags > 0)
+        fprintf(out, "\nFlags:\n");
+    for (size_t i = 0; i < spec->nflags; i++) {
+        const struct osw_flag *f = &spec->flags[i];
+        char left[96];
+        if (f->metavar)
+            snprintf(left, sizeof(left), "--%s %s", f->name, f->metavar);
+        else
+            snprintf(left, sizeof(left), "--%s", f->name);
+        fprintf(out, "  %-34s %s", left, f->help);
+        if (f->env) {
+            char name[128];
+            env_name(f->name, name, sizeof(name));
+            fprintf(out, " [$%s]", name);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-34s %s\n", "--help", "show this help and exit");
+}
