@@ -95,6 +95,14 @@ struct osw_review {
     void (*storage_free)(void *storage);
 };
 
+/*
+ * Installs jansson allocation hooks so that both readers tell "out of memory"
+ * (OSW_ENOMEM, answered 500) from "not JSON" (400). Process-wide: call once
+ * at start-up, before any thread parses. Without it an allocation failure
+ * inside jansson is reported as OSW_EBADJSON.
+ */
+void osw_review_install_alloc_hooks(void);
+
 /* Zeroes `r` (every field ABSENT, no storage). */
 void osw_review_init(struct osw_review *r);
 

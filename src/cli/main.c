@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "osw/review.h"
+
 #include "cli/commands.h"
 
 struct command {
@@ -40,6 +42,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Process configuration: jansson allocation failures become 500s, never
+     * 400s (before any thread starts). */
+    osw_review_install_alloc_hooks();
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);

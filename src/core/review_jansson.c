@@ -10,6 +10,8 @@
 
 #include "osw/review.h"
 
+#include "jalloc.h"
+
 static enum osw_jtype jtype_of(const json_t *v)
 {
     if (!v)
@@ -146,10 +148,20 @@ enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_
 {
     osw_review_init(out);
     json_error_t jerr;
+    osw_jalloc_begin();
     json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
     if (!root) {
+        /* Out of memory is not a client error: never answer it with 400. */
+        if (osw_jalloc_failed() || json_error_code(&jerr) == json_error_out_of_memory)
+            return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
         return osw_errbuf_set(eb, OSW_EBADJSON, "body is not valid JSON: %s at line %d column %d",
                               jerr.text, jerr.line, jerr.column);
+    }
+    if (osw_jalloc_failed()) {
+        /* jansson can swallow an allocation failure and return a tree with a
+         * member missing: such a tree must not be decided on. */
+        json_decref(root);
+        return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
     }
     enum osw_err err = check_envelope(root, out, eb);
     if (err != OSW_OK) {

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The core's out-of-memory policy: every allocation failure is returned as
+ * OSW_ENOMEM (the server answers 500), never a crash, a leak or a wrong
+ * answer. Proved by failing the 1st, 2nd, ... Nth allocation of a whole
+ * osw_admit() until a run completes without failing: the core's own
+ * allocations and jansson's (through the project's jansson hooks) both go
+ * through the linker's --wrap. Under ASan, LeakSanitizer checks nothing leaks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "osw/admit.h"
+
+void *__real_malloc(size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__wrap_malloc(size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_calloc(size_t a, size_t b);
+
+static long countdown = -1; /* fail when it reaches 0; -1 = never */
+static bool failed;
+
+static bool should_fail(void)
+{
+    if (countdown < 0)
+        return false;
+    if (countdown-- == 0) {
+        failed = true;
+        return true;
+    }
+    return false;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : __real_realloc(p, n);
+}
+
+void *__wrap_calloc(size_t a, size_t b)
+{
+    return should_fail() ? NULL : __real_calloc(a, b);
+}
+
+static char *read_all(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", OSW_TEST_DATA, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *b = __real_malloc(65536);
+    *len = fread(b, 1, 65535, f);
+    fclose(f);
+    return b;
+}
+
+static void exhaust(const char *body, size_t len, const struct osw_snapshot *snap,
+                    enum osw_endpoint ep, enum osw_reader reader, int want_status)
+{
+    for (long n = 0;; n++) {
+        struct osw_admit a;
+        osw_admit_init(&a);
+        failed = false;
+        countdown = n;
+        enum osw_err err = osw_admit(body, len, snap, ep, OSW_STR_LIT("cluster"), reader, &a);
+        countdown = -1;
+        if (!failed) {
+            /* no allocation failed: this run must be the normal answer */
+            assert_int_equal(err, OSW_OK);
+            assert_int_equal(a.http_status, want_status);
+            osw_admit_reset(&a, false);
+            assert_true(n > 0);
+            return;
+        }
+        /* an allocation failed: either reported as ENOMEM, or absorbed by a
+         * path that does not need it (jansson failing → a 400 is wrong!) */
+        if (err == OSW_OK && a.http_status != want_status)
+            fail_msg("allocation %ld failed and the answer became %d", n, a.http_status);
+        assert_true(err == OSW_OK || err == OSW_ENOMEM);
+        osw_admit_reset(&a, false);
+    }
+}
+
+static void test_admit_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    /* The project's hooks call malloc, which --wrap routes to the countdown. */
+    osw_review_install_alloc_hooks();
+    size_t osis_len, rev_len;
+    char *osis = read_all("osimagestream.json", &osis_len);
+    char *rev = read_all("admissionreview-update-worker-rhel10.json", &rev_len);
+    json_t *j = json_loadb(osis, osis_len, 0, NULL);
+    struct osw_snapshot *snap = NULL;
+    assert_int_equal(osw_snapshot_parse(j, &snap, NULL), OSW_OK);
+    json_decref(j);
+    /* The fixture asks for rhel-10: mutate patches it, validate allows it;
+     * with no snapshot, validate denies 503 (the message path). */
+    for (int reader = 0; reader < 2; reader++) {
+        exhaust(rev, rev_len, snap, OSW_EP_MUTATE, (enum osw_reader)reader, 200);
+        exhaust(rev, rev_len, snap, OSW_EP_VALIDATE, (enum osw_reader)reader, 200);
+        exhaust(rev, rev_len, NULL, OSW_EP_VALIDATE, (enum osw_reader)reader, 200);
+    }
+    osw_snapshot_unref(snap);
+    free(osis);
+    free(rev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_admit_survives_every_allocation_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
