@@ -18,7 +18,7 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) --target osstream-webhook -- --no-print-directory
 
 certs: build
 	@test -f certs/tls.crt -a -f certs/tls.key -a -f certs/ca.crt || \
