@@ -15,10 +15,10 @@ enum osw_reader {
 };
 
 struct osw_admit {
-    int http_status;       /* 200, or 400 for a body that cannot be decided */
-    struct osw_buf body;   /* 200: the response AdmissionReview JSON; 400: one-line reason */
-    struct osw_review review;    /* for logs: uid, operation, names (valid until free) */
-    struct osw_decision decision;/* verdict etc.; verdict ERROR when http_status != 200 */
+    int http_status;              /* 200, or 400 for a body that cannot be decided */
+    struct osw_buf body;          /* 200: the response AdmissionReview JSON; 400: one-line reason */
+    struct osw_review review;     /* for logs: uid, operation, names (valid until free) */
+    struct osw_decision decision; /* verdict etc.; verdict ERROR when http_status != 200 */
 };
 
 void osw_admit_init(struct osw_admit *a);

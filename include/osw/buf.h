@@ -19,7 +19,10 @@ struct osw_buf {
     size_t cap;
 };
 
-#define OSW_BUF_INIT {NULL, 0, 0}
+#define OSW_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void osw_buf_init(struct osw_buf *b);
 void osw_buf_free(struct osw_buf *b);

@@ -44,10 +44,10 @@ struct osw_decision {
     bool handled; /* a MachineConfigPool CREATE/UPDATE the rules apply to */
 
     /* Denial (verdict == DENIED): the metav1.Status. */
-    int code;           /* 422 or 503 */
-    const char *reason; /* static: "Invalid", "ServiceUnavailable" */
-    char *message;      /* owned: status.message */
-    bool has_details;   /* status.details present (field errors) */
+    int code;                    /* 422 or 503 */
+    const char *reason;          /* static: "Invalid", "ServiceUnavailable" */
+    char *message;               /* owned: status.message */
+    bool has_details;            /* status.details present (field errors) */
     struct osw_str details_name; /* borrowed from the review */
     struct osw_cause cause;      /* valid when has_details */
 

@@ -10,17 +10,17 @@
 
 #include <stddef.h>
 
-#define OSW_ERRNO_MAP(X)                                                                          \
-    X(OK, "success")                                                                              \
-    X(NOMEM, "out of memory")                                                                     \
-    X(INVAL, "invalid argument")                                                                  \
-    X(BADJSON, "body is not valid JSON")                                                          \
-    X(BADREQ, "bad request")                                                                      \
-    X(BADOBJ, "invalid object")                                                                   \
-    X(TOOBIG, "too large")                                                                        \
-    X(IO, "input/output error")                                                                   \
-    X(NOTFOUND, "not found")                                                                      \
-    X(EXISTS, "already exists")                                                                   \
+#define OSW_ERRNO_MAP(X)                                                                           \
+    X(OK, "success")                                                                               \
+    X(NOMEM, "out of memory")                                                                      \
+    X(INVAL, "invalid argument")                                                                   \
+    X(BADJSON, "body is not valid JSON")                                                           \
+    X(BADREQ, "bad request")                                                                       \
+    X(BADOBJ, "invalid object")                                                                    \
+    X(TOOBIG, "too large")                                                                         \
+    X(IO, "input/output error")                                                                    \
+    X(NOTFOUND, "not found")                                                                       \
+    X(EXISTS, "already exists")                                                                    \
     X(TLS, "TLS error")
 
 enum osw_err {

@@ -48,12 +48,7 @@ enum osw_api_version {
 };
 
 /* The three annotations the webhook owns, in the order patches list them. */
-enum osw_annot {
-    OSW_ANNOT_STREAM = 0,
-    OSW_ANNOT_OS_IMAGE,
-    OSW_ANNOT_EXT_IMAGE,
-    OSW_ANNOT_COUNT
-};
+enum osw_annot { OSW_ANNOT_STREAM = 0, OSW_ANNOT_OS_IMAGE, OSW_ANNOT_EXT_IMAGE, OSW_ANNOT_COUNT };
 
 #define OSW_ANNOT_PREFIX "osimagestream.machineconfiguration.openshift.io/"
 
@@ -78,13 +73,13 @@ struct osw_object_view {
 
 struct osw_review {
     enum osw_api_version api_version;
-    struct osw_str uid;            /* request.uid, non-empty after a successful decode */
-    struct osw_jfield operation;   /* request.operation */
-    struct osw_jfield name;        /* request.name */
-    struct osw_jfield sub_resource;/* request.subResource */
-    enum osw_jtype kind_type;      /* request.kind */
+    struct osw_str uid;             /* request.uid, non-empty after a successful decode */
+    struct osw_jfield operation;    /* request.operation */
+    struct osw_jfield name;         /* request.name */
+    struct osw_jfield sub_resource; /* request.subResource */
+    enum osw_jtype kind_type;       /* request.kind */
     struct osw_jfield kind_group, kind_version, kind_kind;
-    enum osw_jtype resource_type;  /* request.resource */
+    enum osw_jtype resource_type; /* request.resource */
     struct osw_jfield resource_group, resource_version, resource_resource;
     struct osw_object_view object;     /* request.object */
     struct osw_object_view old_object; /* request.oldObject */

@@ -27,10 +27,13 @@ int osw_cmd_review(int argc, char **argv)
          "which webhook to evaluate (default validate)", false},
     };
     const struct osw_command_spec spec = {
-        "review", "review [--osimagestream-file F] [--endpoint validate|mutate] [FILE|-]",
+        "review",
+        "review [--osimagestream-file F] [--endpoint validate|mutate] [FILE|-]",
         "Evaluates one AdmissionReview (FILE, or stdin when FILE is - or absent) and prints the\n"
         "response AdmissionReview, byte for byte what the server would send.",
-        flags, sizeof(flags) / sizeof(flags[0]), 1};
+        flags,
+        sizeof(flags) / sizeof(flags[0]),
+        1};
     struct osw_strlist pos = {NULL, 0};
     struct osw_snapshot *snap = NULL;
     struct osw_buf in = OSW_BUF_INIT;
@@ -50,7 +53,8 @@ int osw_cmd_review(int argc, char **argv)
     } else if (strcmp(endpoint, "mutate") == 0 || strcmp(endpoint, "/mutate") == 0) {
         ep = OSW_EP_MUTATE;
     } else {
-        fprintf(stderr, "osstream-webhook review: --endpoint must be validate or mutate, not \"%s\"\n",
+        fprintf(stderr,
+                "osstream-webhook review: --endpoint must be validate or mutate, not \"%s\"\n",
                 endpoint);
         goto out;
     }

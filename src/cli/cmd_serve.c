@@ -52,15 +52,20 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     enum osw_log_level level;
     enum osw_log_format format;
     if (!osw_log_level_parse(f->log_level, &level))
-        return snprintf(msg, sizeof(msg), "--log-level must be debug, info, warn or error, not \"%s\"",
-                        f->log_level), fail(msg);
+        return snprintf(msg, sizeof(msg),
+                        "--log-level must be debug, info, warn or error, not \"%s\"", f->log_level),
+               fail(msg);
     if (!osw_log_format_parse(f->log_format, &format))
         return snprintf(msg, sizeof(msg), "--log-format must be json or text, not \"%s\"",
-                        f->log_format), fail(msg);
+                        f->log_format),
+               fail(msg);
     osw_log_init(log, level, format, STDERR_FILENO);
     if (!osw_listen_parse(f->listen, host, hostcap, &cfg->listen_port))
-        return snprintf(msg, sizeof(msg), "--listen must be HOST:PORT, [IPv6]:PORT or :PORT with a "
-                        "numeric address, not \"%s\"", f->listen), fail(msg);
+        return snprintf(msg, sizeof(msg),
+                        "--listen must be HOST:PORT, [IPv6]:PORT or :PORT with a "
+                        "numeric address, not \"%s\"",
+                        f->listen),
+               fail(msg);
     cfg->listen_host = host;
     if (strcmp(f->tls_min, "1.2") == 0)
         cfg->tls_min = OSW_TLS_MIN_12;
@@ -68,14 +73,17 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
         cfg->tls_min = OSW_TLS_MIN_13;
     else
         return snprintf(msg, sizeof(msg), "--tls-min-version must be 1.2 or 1.3, not \"%s\"",
-                        f->tls_min), fail(msg);
+                        f->tls_min),
+               fail(msg);
     if (f->max_request_bytes == 0 || f->max_request_bytes > MAX_REQUEST_CAP)
         return snprintf(msg, sizeof(msg), "--max-request-bytes must be between 1 and %llu",
-                        MAX_REQUEST_CAP), fail(msg);
+                        MAX_REQUEST_CAP),
+               fail(msg);
     cfg->max_request_bytes = f->max_request_bytes;
     if (!osw_str_is_dns1123_subdomain(osw_str_from_cstr(f->osis_name)))
         return snprintf(msg, sizeof(msg), "--osimagestream-name \"%s\" is not a valid object name",
-                        f->osis_name), fail(msg);
+                        f->osis_name),
+               fail(msg);
     cfg->osimagestream_name = f->osis_name;
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->reader = OSW_READER_FAST;
@@ -151,10 +159,11 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
     while (sigwait(&set, &sig) != 0) {
     }
     osw_server_begin_shutdown(c->server);
-    osw_log_write(&c->log, OSW_LOG_INFO, "shutting down",
-                  (struct osw_log_field[]){OSW_LOGF_CSTR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
-                                           OSW_LOGF_INT("shutdown_delay_ms", f->shutdown_delay_ms)},
-                  2);
+    osw_log_write(
+        &c->log, OSW_LOG_INFO, "shutting down",
+        (struct osw_log_field[]){OSW_LOGF_CSTR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
+                                 OSW_LOGF_INT("shutdown_delay_ms", f->shutdown_delay_ms)},
+        2);
     if (f->shutdown_delay_ms > 0)
         sleep_ms(f->shutdown_delay_ms);
     teardown(c);
@@ -170,29 +179,51 @@ static const char *env_lookup(const char *name)
 int osw_cmd_serve(int argc, char **argv)
 {
     struct serve_flags f = {
-        .listen = "0.0.0.0:8443", .tls_min = "1.2", .osis_name = "cluster",
-        .sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount", .log_level = "info",
-        .log_format = "json", .max_request_bytes = 4194304, .shutdown_delay_ms = 0,
+        .listen = "0.0.0.0:8443",
+        .tls_min = "1.2",
+        .osis_name = "cluster",
+        .sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount",
+        .log_level = "info",
+        .log_format = "json",
+        .max_request_bytes = 4194304,
+        .shutdown_delay_ms = 0,
     };
     const struct osw_flag flags[] = {
-        {"listen", OSW_FLAG_STRING, &f.listen, "HOST:PORT", "address to serve on (default 0.0.0.0:8443; [::]:8443 for IPv6)", true},
-        {"tls-cert-file", OSW_FLAG_STRING, &f.cert, "FILE", "PEM serving certificate (chain); reloaded when it changes (required)", true},
-        {"tls-private-key-file", OSW_FLAG_STRING, &f.key, "FILE", "PEM private key of the certificate (required)", true},
-        {"tls-min-version", OSW_FLAG_STRING, &f.tls_min, "1.2|1.3", "lowest TLS version (default 1.2)", true},
-        {"osimagestream-file", OSW_FLAG_STRING, &f.osis_file, "FILE", "read the OSImageStream from this JSON or YAML file; reloaded on change", true},
-        {"kubeconfig", OSW_FLAG_STRING, &f.kubeconfig, "FILE", "read the OSImageStream from the API server of this kubeconfig (not in this version)", true},
-        {"serviceaccount-dir", OSW_FLAG_STRING, &f.sa_dir, "DIR", "in-cluster token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)", true},
-        {"osimagestream-name", OSW_FLAG_STRING, &f.osis_name, "NAME", "name of the OSImageStream singleton (default cluster)", true},
-        {"max-request-bytes", OSW_FLAG_SIZE, &f.max_request_bytes, "N", "larger request bodies get 413 (default 4194304)", true},
-        {"log-level", OSW_FLAG_STRING, &f.log_level, "LEVEL", "debug, info, warn or error (default info)", true},
-        {"log-format", OSW_FLAG_STRING, &f.log_format, "FORMAT", "json or text (default json)", true},
-        {"shutdown-delay", OSW_FLAG_DURATION, &f.shutdown_delay_ms, "DURATION", "after SIGTERM keep serving this long with /readyz at 503 (default 0s)", true},
+        {"listen", OSW_FLAG_STRING, &f.listen, "HOST:PORT",
+         "address to serve on (default 0.0.0.0:8443; [::]:8443 for IPv6)", true},
+        {"tls-cert-file", OSW_FLAG_STRING, &f.cert, "FILE",
+         "PEM serving certificate (chain); reloaded when it changes (required)", true},
+        {"tls-private-key-file", OSW_FLAG_STRING, &f.key, "FILE",
+         "PEM private key of the certificate (required)", true},
+        {"tls-min-version", OSW_FLAG_STRING, &f.tls_min, "1.2|1.3",
+         "lowest TLS version (default 1.2)", true},
+        {"osimagestream-file", OSW_FLAG_STRING, &f.osis_file, "FILE",
+         "read the OSImageStream from this JSON or YAML file; reloaded on change", true},
+        {"kubeconfig", OSW_FLAG_STRING, &f.kubeconfig, "FILE",
+         "read the OSImageStream from the API server of this kubeconfig (not in this version)",
+         true},
+        {"serviceaccount-dir", OSW_FLAG_STRING, &f.sa_dir, "DIR",
+         "in-cluster token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)",
+         true},
+        {"osimagestream-name", OSW_FLAG_STRING, &f.osis_name, "NAME",
+         "name of the OSImageStream singleton (default cluster)", true},
+        {"max-request-bytes", OSW_FLAG_SIZE, &f.max_request_bytes, "N",
+         "larger request bodies get 413 (default 4194304)", true},
+        {"log-level", OSW_FLAG_STRING, &f.log_level, "LEVEL",
+         "debug, info, warn or error (default info)", true},
+        {"log-format", OSW_FLAG_STRING, &f.log_format, "FORMAT", "json or text (default json)",
+         true},
+        {"shutdown-delay", OSW_FLAG_DURATION, &f.shutdown_delay_ms, "DURATION",
+         "after SIGTERM keep serving this long with /readyz at 503 (default 0s)", true},
     };
     const struct osw_command_spec spec = {
-        "serve", "serve [flags]",
+        "serve",
+        "serve [flags]",
         "Serves the admission webhook over HTTPS: POST /validate and /mutate, GET /healthz,\n"
         "/readyz and /metrics. Every flag can also be set as OSSTREAM_<FLAG> (a flag wins).",
-        flags, sizeof(flags) / sizeof(flags[0]), 0};
+        flags,
+        sizeof(flags) / sizeof(flags[0]),
+        0};
     struct osw_strlist pos = {NULL, 0};
     enum osw_flags_result fr = osw_flags_parse(&spec, argc, argv, &pos, env_lookup, stdout, stderr);
     osw_strlist_free(&pos);

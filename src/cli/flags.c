@@ -125,8 +125,8 @@ static const struct osw_flag *find_flag(const struct osw_command_spec *spec, con
 }
 
 /* Stores `value` into the flag's destination; false with a message on `err`. */
-static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f,
-                   const char *value, const char *origin, FILE *err)
+static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f, const char *value,
+                   const char *origin, FILE *err)
 {
     bool ok = true;
     switch (f->kind) {

@@ -9,13 +9,13 @@
 #include "osw/buf.h"
 #include "osw/decision.h"
 
-#define OSW_MCP_GROUP "machineconfiguration.openshift.io"
-#define OSW_MCP_KIND  "MachineConfigPool"
+#define OSW_MCP_GROUP    "machineconfiguration.openshift.io"
+#define OSW_MCP_KIND     "MachineConfigPool"
 #define OSW_MCP_RESOURCE "machineconfigpools"
 #define OSW_FIELD_STREAM "spec.osImageStream"
 #define OSW_FIELD_NAME   "spec.osImageStream.name"
 #define OSW_SENTENCE_UNSUPPORTED                                                                   \
-    "The specified osImageStream name must reference a valid stream from the cluster "            \
+    "The specified osImageStream name must reference a valid stream from the cluster "             \
     "OSImageStream resource"
 
 /* Appends `s` quoted as Go's %q would for printable text: `"`, `\` and

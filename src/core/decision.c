@@ -171,13 +171,13 @@ static enum osw_err deny_invalid(const struct osw_review *r, struct osw_decision
     const struct osw_object_view *o = &r->object;
     struct osw_str pool = pool_name(r);
     if (o->stream_type != OSW_JT_OBJECT)
-        return osw_message_invalid(d, pool, "FieldValueInvalid", OSW_FIELD_STREAM,
-                                   osw_message_wrong_type(o->stream_type, OSW_FIELD_STREAM,
-                                                          "object"));
+        return osw_message_invalid(
+            d, pool, "FieldValueInvalid", OSW_FIELD_STREAM,
+            osw_message_wrong_type(o->stream_type, OSW_FIELD_STREAM, "object"));
     if (o->stream_name.type != OSW_JT_STRING)
-        return osw_message_invalid(d, pool, "FieldValueInvalid", OSW_FIELD_NAME,
-                                   osw_message_wrong_type(o->stream_name.type, OSW_FIELD_NAME,
-                                                          "string"));
+        return osw_message_invalid(
+            d, pool, "FieldValueInvalid", OSW_FIELD_NAME,
+            osw_message_wrong_type(o->stream_name.type, OSW_FIELD_NAME, "string"));
     return osw_message_invalid(d, pool, "FieldValueInvalid", OSW_FIELD_NAME,
                                osw_message_bad_name(o->stream_name.str));
 }
@@ -208,8 +208,8 @@ static enum osw_err validate(const struct osw_review *r, const struct osw_snapsh
     return OSW_EINVAL;
 }
 
-static enum osw_err mutate(const struct osw_review *r, enum row row,
-                           const struct osw_stream *found, struct osw_decision *d)
+static enum osw_err mutate(const struct osw_review *r, enum row row, const struct osw_stream *found,
+                           struct osw_decision *d)
 {
     enum osw_err err = OSW_OK;
     d->verdict = OSW_VERDICT_ALLOWED;

@@ -11,8 +11,8 @@
 #include "core_internal.h"
 
 #define DNS1123_SUBDOMAIN_MSG                                                                      \
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "  \
-    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used " \
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "   \
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "  \
     "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 #define WARNING_MAX 119 /* bytes; the contract says "under 120 characters" */
 
@@ -64,8 +64,9 @@ char *osw_message_wrong_type(enum osw_jtype got, const char *field, const char *
      * `Invalid value: "integer": spec.x in body must be of type string: "integer"`. */
     struct osw_buf b = OSW_BUF_INIT;
     const char *t = osw_jtype_name(got);
-    return finish(&b, osw_buf_printf(&b, "Invalid value: \"%s\": %s in body must be of type %s: \"%s\"",
-                                     t, field, want, t));
+    return finish(&b,
+                  osw_buf_printf(&b, "Invalid value: \"%s\": %s in body must be of type %s: \"%s\"",
+                                 t, field, want, t));
 }
 
 char *osw_message_bad_name(struct osw_str name)

@@ -68,7 +68,8 @@ static enum osw_err add_whole_map(const struct osw_object_view *obj,
         if (a > 0)
             err = osw_buf_append_cstr(b, ",");
         if (err == OSW_OK)
-            err = osw_buf_append_json_string(b, osw_str_from_cstr(osw_annot_key((enum osw_annot)a)));
+            err =
+                osw_buf_append_json_string(b, osw_str_from_cstr(osw_annot_key((enum osw_annot)a)));
         if (err == OSW_OK)
             err = osw_buf_append_cstr(b, ":");
         if (err == OSW_OK)

@@ -25,8 +25,9 @@ static enum osw_err encode_status(const struct osw_decision *d, struct osw_buf *
         if (err == OSW_OK)
             err = osw_buf_append_json_string(out, d->details_name);
         if (err == OSW_OK)
-            err = osw_buf_append_cstr(out, ",\"group\":\"" OSW_MCP_GROUP "\",\"kind\":\"" OSW_MCP_KIND
-                                           "\",\"causes\":[{\"reason\":\"");
+            err =
+                osw_buf_append_cstr(out, ",\"group\":\"" OSW_MCP_GROUP "\",\"kind\":\"" OSW_MCP_KIND
+                                         "\",\"causes\":[{\"reason\":\"");
         if (err == OSW_OK)
             err = osw_buf_printf(out, "%s\",\"message\":", d->cause.reason);
         if (err == OSW_OK)
@@ -56,8 +57,9 @@ static enum osw_err encode_warnings(const struct osw_decision *d, struct osw_buf
 enum osw_err osw_response_encode(const struct osw_review *r, const struct osw_decision *d,
                                  struct osw_buf *out)
 {
-    enum osw_err err = osw_buf_printf(out, "{\"apiVersion\":\"%s\",\"kind\":\"AdmissionReview\","
-                                           "\"response\":{\"uid\":",
+    enum osw_err err = osw_buf_printf(out,
+                                      "{\"apiVersion\":\"%s\",\"kind\":\"AdmissionReview\","
+                                      "\"response\":{\"uid\":",
                                       api_version_str(r->api_version));
     if (err == OSW_OK)
         err = osw_buf_append_json_string(out, r->uid);

@@ -86,9 +86,8 @@ static void fill_object(struct osw_object_view *o, const json_t *obj)
     o->stream_name = field_of(member(stream, "name"));
 }
 
-static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield *a,
-                     const char *ka, struct osw_jfield *b, const char *kb, struct osw_jfield *c,
-                     const char *kc)
+static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield *a, const char *ka,
+                     struct osw_jfield *b, const char *kb, struct osw_jfield *c, const char *kc)
 {
     *type = jtype_of(obj);
     *a = field_of(member(obj, ka));
@@ -137,8 +136,8 @@ static void fill_request(struct osw_review *out, const json_t *req)
     out->sub_resource = field_of(json_object_get(req, "subResource"));
     fill_gvk(json_object_get(req, "kind"), &out->kind_type, &out->kind_group, "group",
              &out->kind_version, "version", &out->kind_kind, "kind");
-    fill_gvk(json_object_get(req, "resource"), &out->resource_type, &out->resource_group,
-             "group", &out->resource_version, "version", &out->resource_resource, "resource");
+    fill_gvk(json_object_get(req, "resource"), &out->resource_type, &out->resource_group, "group",
+             &out->resource_version, "version", &out->resource_resource, "resource");
     fill_object(&out->object, json_object_get(req, "object"));
     fill_object(&out->old_object, json_object_get(req, "oldObject"));
 }

@@ -36,8 +36,10 @@ struct osw_log_field {
 
 #define OSW_LOGF_STR(k, v)  ((struct osw_log_field){(k), OSW_LF_STR, (v), 0, 0.0})
 #define OSW_LOGF_CSTR(k, v) ((struct osw_log_field){(k), OSW_LF_STR, osw_str_from_cstr(v), 0, 0.0})
-#define OSW_LOGF_INT(k, v)  ((struct osw_log_field){(k), OSW_LF_INT, OSW_STR_NULL, (long long)(v), 0.0})
-#define OSW_LOGF_DBL(k, v)  ((struct osw_log_field){(k), OSW_LF_DOUBLE, OSW_STR_NULL, 0, (double)(v)})
+#define OSW_LOGF_INT(k, v)                                                                         \
+    ((struct osw_log_field){(k), OSW_LF_INT, OSW_STR_NULL, (long long)(v), 0.0})
+#define OSW_LOGF_DBL(k, v)                                                                         \
+    ((struct osw_log_field){(k), OSW_LF_DOUBLE, OSW_STR_NULL, 0, (double)(v)})
 
 void osw_log_init(struct osw_log *log, enum osw_log_level level, enum osw_log_format format,
                   int fd);

@@ -15,11 +15,17 @@
 #include "osw/decision.h"
 
 /* Operation label values. */
-enum osw_op { OSW_OP_UNKNOWN = 0, OSW_OP_CREATE, OSW_OP_UPDATE, OSW_OP_DELETE, OSW_OP_CONNECT,
-              OSW_OP_COUNT };
+enum osw_op {
+    OSW_OP_UNKNOWN = 0,
+    OSW_OP_CREATE,
+    OSW_OP_UPDATE,
+    OSW_OP_DELETE,
+    OSW_OP_CONNECT,
+    OSW_OP_COUNT
+};
 
 enum osw_op osw_op_from_str(struct osw_str s); /* anything else -> UNKNOWN */
-const char *osw_op_name(enum osw_op op);        /* "CREATE", ..., "unknown" */
+const char *osw_op_name(enum osw_op op);       /* "CREATE", ..., "unknown" */
 
 struct osw_metrics; /* opaque, thread-safe */
 

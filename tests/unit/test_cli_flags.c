@@ -40,7 +40,7 @@ static const char *bad_env(const char *name)
 }
 
 static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, osw_getenv_fn env,
-                                   char *errtext, size_t cap, int argc, char **argv)
+                                   char *errtext, size_t cap, int argc, const char *const *argv)
 {
     const struct osw_flag flags[] = {
         {"name", OSW_FLAG_STRING, &s->name, "N", "a name", true},
@@ -51,7 +51,8 @@ static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, 
     };
     const struct osw_command_spec spec = {"t", "t [flags] [ARG]", "test", flags, 5, 1};
     FILE *out = tmpfile(), *err = tmpfile();
-    enum osw_flags_result r = osw_flags_parse(&spec, argc, argv, pos, env, out, err);
+    enum osw_flags_result r =
+        osw_flags_parse(&spec, argc, (char **)(uintptr_t)argv, pos, env, out, err);
     rewind(err);
     size_t n = fread(errtext, 1, cap - 1, err);
     errtext[n] = '\0';
@@ -60,8 +61,8 @@ static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, 
     return r;
 }
 
-#define ARGV(...) ((char *[]){"t", __VA_ARGS__, NULL})
-#define ARGC(...) ((int)(sizeof((char *[]){"t", __VA_ARGS__}) / sizeof(char *)))
+#define ARGV(...) ((const char *const[]){"t", __VA_ARGS__, NULL})
+#define ARGC(...) ((int)(sizeof((const char *[]){"t", __VA_ARGS__}) / sizeof(char *)))
 
 static void test_spellings_and_kinds(void **state)
 {
@@ -97,9 +98,9 @@ static void test_env_fallback_and_precedence(void **state)
     assert_string_equal(s.name, "from-env");
     assert_int_equal(s.delay, 3000);
     memset(&s, 0, sizeof s);
-    assert_int_equal(parse(&s, &pos, fake_env, e, sizeof e, ARGC("--name", "flag"),
-                           ARGV("--name", "flag")),
-                     OSW_FLAGS_OK);
+    assert_int_equal(
+        parse(&s, &pos, fake_env, e, sizeof e, ARGC("--name", "flag"), ARGV("--name", "flag")),
+        OSW_FLAGS_OK);
     assert_string_equal(s.name, "flag"); /* the flag wins */
     assert_int_equal(parse(&s, &pos, bad_env, e, sizeof e, 1, ARGV(NULL)), OSW_FLAGS_ERROR);
     assert_non_null(strstr(e, "invalid value \"soon\""));
@@ -124,7 +125,7 @@ static void test_errors_are_one_line(void **state)
         struct settings s = {0};
         struct osw_strlist pos = {0};
         char e[512];
-        char *argv[] = {"t", (char *)cases[i][0], (char *)cases[i][1], NULL};
+        const char *const argv[] = {"t", cases[i][0], cases[i][1], NULL};
         int argc = cases[i][1] ? 3 : 2;
         assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, argc, argv), OSW_FLAGS_ERROR);
         if (!strstr(e, cases[i][2]))
@@ -158,10 +159,11 @@ static void test_durations(void **state)
         bool ok;
         long long ms;
     } t[] = {
-        {"0", true, 0},        {"0s", true, 0},     {"500ms", true, 500}, {"2s", true, 2000},
-        {"1m", true, 60000},   {"1h", true, 3600000}, {"1.5s", true, 1500}, {"1m30s", true, 90000},
-        {"", false, 0},        {"5", false, 0},     {"s", false, 0},      {"1x", false, 0},
-        {"-1s", false, 0},     {"1e3s", false, 0},  {"99999999999h", false, 0},
+        {"0", true, 0},       {"0s", true, 0},        {"500ms", true, 500},
+        {"2s", true, 2000},   {"1m", true, 60000},    {"1h", true, 3600000},
+        {"1.5s", true, 1500}, {"1m30s", true, 90000}, {"", false, 0},
+        {"5", false, 0},      {"s", false, 0},        {"1x", false, 0},
+        {"-1s", false, 0},    {"1e3s", false, 0},     {"99999999999h", false, 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         long long ms = -7;
@@ -180,13 +182,20 @@ static void test_listen(void **state)
         const char *host;
         unsigned short port;
     } t[] = {
-        {"0.0.0.0:8443", true, "0.0.0.0", 8443}, {"127.0.0.1:0", true, "127.0.0.1", 0},
-        {":9443", true, "", 9443},               {"[::]:8443", true, "::", 8443},
-        {"[::1]:1", true, "::1", 1},             {"localhost:80", true, "127.0.0.1", 80},
-        {"8443", false, NULL, 0},                {"::1:8443", false, NULL, 0},
-        {"1.2.3.4:65536", false, NULL, 0},       {"1.2.3.4:", false, NULL, 0},
-        {"example.com:80", false, NULL, 0},      {"[::1]8443", false, NULL, 0},
-        {"[]:80", false, NULL, 0},               {"1.2.3.4:+80", false, NULL, 0},
+        {"0.0.0.0:8443", true, "0.0.0.0", 8443},
+        {"127.0.0.1:0", true, "127.0.0.1", 0},
+        {":9443", true, "", 9443},
+        {"[::]:8443", true, "::", 8443},
+        {"[::1]:1", true, "::1", 1},
+        {"localhost:80", true, "127.0.0.1", 80},
+        {"8443", false, NULL, 0},
+        {"::1:8443", false, NULL, 0},
+        {"1.2.3.4:65536", false, NULL, 0},
+        {"1.2.3.4:", false, NULL, 0},
+        {"example.com:80", false, NULL, 0},
+        {"[::1]8443", false, NULL, 0},
+        {"[]:80", false, NULL, 0},
+        {"1.2.3.4:+80", false, NULL, 0},
         {"[1.2.3.4]:80", false, NULL, 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -203,9 +212,12 @@ static void test_listen(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spellings_and_kinds), cmocka_unit_test(test_env_fallback_and_precedence),
-        cmocka_unit_test(test_errors_are_one_line), cmocka_unit_test(test_help),
-        cmocka_unit_test(test_durations),           cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_spellings_and_kinds),
+        cmocka_unit_test(test_env_fallback_and_precedence),
+        cmocka_unit_test(test_errors_are_one_line),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_listen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,8 @@
 #include "osw/str.h"
 
 #define IMAGE_RE                                                                                   \
-    "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]+)?" \
+    "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]+)" \
+    "?"                                                                                            \
     "(/[a-z0-9]+([._-]+[a-z0-9]+)*)+@sha256:[a-f0-9]{64}$"
 #define HEX64 "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2"
 
@@ -33,10 +34,10 @@ static void test_dns1123(void **state)
         const char *s;
         bool ok;
     } t[] = {
-        {"rhel-9", true},  {"rhel-10", true}, {"a", true},        {"0", true},
-        {"a.b-c.d", true}, {"rhel.10", true}, {"", false},        {"RHEL-10", false},
-        {"rhel..10", false}, {"rhel-.10", false}, {"-rhel", false}, {"rhel-", false},
-        {".rhel", false},  {"rhel.", false},  {"rhel_10", false}, {"rhel 10", false},
+        {"rhel-9", true},    {"rhel-10", true},   {"a", true},        {"0", true},
+        {"a.b-c.d", true},   {"rhel.10", true},   {"", false},        {"RHEL-10", false},
+        {"rhel..10", false}, {"rhel-.10", false}, {"-rhel", false},   {"rhel-", false},
+        {".rhel", false},    {"rhel.", false},    {"rhel_10", false}, {"rhel 10", false},
         {"rhél", false},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -123,12 +124,14 @@ static void test_json_string_roundtrip(void **state)
         const char *s;
         size_t len;
     } t[] = {
-        {"plain", 5}, {"q\"b\\s", 5}, {"\n\r\t\b\f", 5}, {"nul\0mid", 7},
-        {"\x01\x1f\x7f", 3}, {"caf\xc3\xa9 \xe2\x82\xac", 9}, {"", 0},
+        {"plain", 5},    {"q\"b\\s", 5},      {"\n\r\t\b\f", 5},
+        {"nul\0mid", 7}, {"\x01\x1f\x7f", 3}, {"caf\xc3\xa9 \xe2\x82\xac", 9},
+        {"", 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct osw_buf b = OSW_BUF_INIT;
-        assert_int_equal(osw_buf_append_json_string(&b, (struct osw_str){t[i].s, t[i].len}), OSW_OK);
+        assert_int_equal(osw_buf_append_json_string(&b, (struct osw_str){t[i].s, t[i].len}),
+                         OSW_OK);
         for (size_t k = 0; k < b.len; k++)
             assert_true((unsigned char)b.data[k] >= 0x20); /* no raw control bytes */
         json_error_t je;
@@ -182,8 +185,10 @@ static void test_buf_growth_and_steal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dns1123),          cmocka_unit_test(test_digest_image_matches_regex),
-        cmocka_unit_test(test_json_string_roundtrip), cmocka_unit_test(test_base64_matches_libcrypto),
+        cmocka_unit_test(test_dns1123),
+        cmocka_unit_test(test_digest_image_matches_regex),
+        cmocka_unit_test(test_json_string_roundtrip),
+        cmocka_unit_test(test_base64_matches_libcrypto),
         cmocka_unit_test(test_buf_growth_and_steal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

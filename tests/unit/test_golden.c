@@ -125,7 +125,9 @@ static void apply_patch(json_t *doc, json_t *patch)
         char key[512];
         size_t k = 0;
         for (char *p = tok; *p; p++) /* unescape ~1 and ~0 */
-            key[k++] = (p[0] == '~' && p[1] == '1') ? (p++, '/') : (p[0] == '~' && p[1] == '0') ? (p++, '~') : *p;
+            key[k++] = (p[0] == '~' && p[1] == '1')   ? (p++, '/')
+                       : (p[0] == '~' && p[1] == '0') ? (p++, '~')
+                                                      : *p;
         key[k] = '\0';
         if (strcmp(kind, "remove") == 0) {
             assert_int_equal(json_object_del(parent, key), 0);
@@ -147,12 +149,16 @@ static json_t *run_case(const char *body, size_t len, struct osw_snapshot *snap,
         assert_int_equal(osw_admit(body, len, snap, ep, OSW_STR_LIT("cluster"), readers[i], &a[i]),
                          OSW_OK);
     }
-    /* Both readers must give the very same answer. */
+    /* Both readers must give the very same answer (a 400's one-line reason
+     * may be worded differently by each reader; its status may not). */
     assert_int_equal(a[0].http_status, a[1].http_status);
-    assert_int_equal(a[0].body.len, a[1].body.len);
-    assert_memory_equal(a[0].body.data, a[1].body.data, a[0].body.len);
+    if (a[0].http_status == 200) {
+        assert_int_equal(a[0].body.len, a[1].body.len);
+        assert_memory_equal(a[0].body.data, a[1].body.data, a[0].body.len);
+    }
     *status = a[0].http_status;
-    json_t *resp = *status == 200 ? json_loadb(a[0].body.data, a[0].body.len, JSON_ALLOW_NUL, NULL) : NULL;
+    json_t *resp =
+        *status == 200 ? json_loadb(a[0].body.data, a[0].body.len, JSON_ALLOW_NUL, NULL) : NULL;
     *raw = strndup(a[0].body.data, a[0].body.len);
     for (int i = 0; i < 2; i++)
         osw_admit_reset(&a[i], false);
@@ -190,7 +196,8 @@ static void run_golden(const char *file)
     if (!c)
         fail_msg("%s: %s line %d", file, je.text, je.line);
     json_t *snapname = json_object_get(c, "snapshot");
-    struct osw_snapshot *snap = json_is_string(snapname) ? load_snapshot(json_string_value(snapname)) : NULL;
+    struct osw_snapshot *snap =
+        json_is_string(snapname) ? load_snapshot(json_string_value(snapname)) : NULL;
     enum osw_endpoint ep = strcmp(json_string_value(json_object_get(c, "endpoint")), "mutate") == 0
                                ? OSW_EP_MUTATE
                                : OSW_EP_VALIDATE;
