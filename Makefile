@@ -67,9 +67,8 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 lint: build
-	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.c')
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --inline-suppr --std=c11 -Iinclude -Isrc $$(git ls-files 'src/*.c')
+	scripts/lint.sh format && scripts/lint.sh banned && scripts/lint.sh cppcheck && \
+	  scripts/lint.sh tidy $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) build-fuzz

@@ -15,7 +15,7 @@
 #include "cli/input.h"
 #include "source/source.h"
 
-#define REVIEW_MAX_INPUT (4u * 1024u * 1024u) /* the server's default --max-request-bytes */
+#define REVIEW_MAX_INPUT ((size_t)4 * 1024 * 1024) /* the server's default --max-request-bytes */
 
 int osw_cmd_review(int argc, char **argv)
 {
