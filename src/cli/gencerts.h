@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The `gen-certs` command: a local CA and a serving certificate signed by it
+ * (ca.crt, tls.crt, tls.key; ECDSA P-256) for local runs and tests. Files are
+ * written atomically (temporary file + rename) and are never overwritten
+ * unless asked to; the key is never readable by others, not even briefly.
+ */
+#ifndef OSW_CLI_GENCERTS_H
+#define OSW_CLI_GENCERTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "osw/error.h"
+
+/*
+ * Writes `dir`/ca.crt, `dir`/tls.crt and `dir`/tls.key (mode 0600), creating
+ * `dir` (and its parents, mode 0755) when missing. tls.crt is valid for each
+ * of the `n` >= 1 DNS names and for 127.0.0.1; its CN is the first name.
+ * When any of the three files exists and `force` is false, nothing is changed
+ * and OSW_EEXISTS is returned with a reason naming the file. A malformed name
+ * gives OSW_EINVAL; I/O failures OSW_EIO; a crypto failure OSW_ETLS. All
+ * arguments are borrowed.
+ */
+enum osw_err osw_gencerts_write(const char *dir, const char *const *dns_names, size_t n, bool force,
+                                struct osw_errbuf *eb);
+
+/* `gen-certs --dir D --dns-name N... [--force]`: 0 written, 1 a file exists
+ * or writing failed, 2 bad or missing flags. argv[0] is "gen-certs". */
+int osw_cmd_gencerts(int argc, char **argv);
+
+#endif /* OSW_CLI_GENCERTS_H */
