@@ -98,6 +98,12 @@ enum osw_err osw_yaml_parse_any(const char *data, size_t len, json_t **docs, str
     if (!doc) {
         if (json_error_code(&jerr) == json_error_out_of_memory)
             return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+        /* YAML flow style ({kind: OSImageStream, ...}) also starts with '{'
+         * but is not JSON: give YAML its turn before reporting JSON's error,
+         * which is the more useful one for a file meant to be JSON. */
+        if (osw_yaml_parse(data, len, NULL, docs, NULL) == OSW_OK)
+            return OSW_OK;
+        *docs = NULL;
         return osw_errbuf_set(eb, OSW_EINVAL, "%d:%d: %s", jerr.line, jerr.column, jerr.text);
     }
     json_t *arr = json_array();

@@ -237,6 +237,14 @@ static void test_parse_any(void **state)
     assert_null(docs);
     assert_non_null(strstr(eb.msg, "2:"));
 
+    /* YAML flow style starts with '{' too, and is not JSON: still read. */
+    const char flow[] = "{kind: OSImageStream, n: 1, s: 'x'}";
+    assert_int_equal(osw_yaml_parse_any(flow, sizeof(flow) - 1, &docs, &eb), OSW_OK);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(docs, 0), "kind")),
+                        "OSImageStream");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(docs, 0), "n")), 1);
+    json_decref(docs);
+
     const char y[] = "# yaml\na: 1\n---\nb: 2\n";
     assert_int_equal(osw_yaml_parse_any(y, sizeof(y) - 1, &docs, &eb), OSW_OK);
     assert_int_equal(json_array_size(docs), 2);
