@@ -270,7 +270,13 @@ static void test_load_file(void **state)
     write_all(f->file, "# nothing\n");
     assert_int_equal(osw_source_load_file(f->file, &s, &eb), OSW_EBADOBJ);
     assert_non_null(strstr(eb.msg, "found 0"));
+    /* Not JSON, but valid YAML flow style (apiVersion: null): read as YAML
+     * and refused for its content. */
     write_all(f->file, "{\"apiVersion\": }");
+    assert_int_equal(osw_source_load_file(f->file, &s, &eb), OSW_EBADOBJ);
+    assert_non_null(strstr(eb.msg, "apiVersion"));
+    /* Neither JSON nor YAML: JSON's own line:column error. */
+    write_all(f->file, "{\"apiVersion\": ");
     assert_int_equal(osw_source_load_file(f->file, &s, &eb), OSW_EBADOBJ);
     assert_non_null(strstr(eb.msg, "osimagestream.yaml:1:"));
     assert_int_equal(osw_source_load_file(f->dir, &s, &eb), OSW_EIO);
