@@ -198,7 +198,7 @@ static json_t *with_streams(size_t n)
     json_t *o = load_fixture();
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof(name), "s%zu", i);
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", name, "osImage", IMG9,
                                              "osExtensionsImage", EXT9));
