@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fast request reader: one pass over the body that validates all of it
+ * (scan.c) and stops only at the handful of paths the decision reads,
+ * filling the decoded view on the way. Nothing else is built: no tree, no
+ * copies of strings without escapes (the view's slices point into the
+ * body). Its verdicts and values are those of osw_review_decode_jansson,
+ * duplicate keys included (the last one wins: a later member resets what an
+ * earlier one filled); tests/fuzz/fuzz_reader_diff.c compares the two.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/jalloc.h"
+#include "json/scan.h"
+#include "osw/review.h"
+
+/* Where a view's final metadata.annotations object lies, and whether some
+ * member value was not a string (then duplicates decide, see annot_check). */
+struct annot_range {
+    const unsigned char *start, *end;
+    bool nonstring;
+};
+
+/* Decoded strings (those with escapes) live in a list of these, which
+ * becomes the view's storage. */
+struct chunk {
+    struct chunk *next;
+    char data[];
+};
+
+struct reader {
+    struct osw_jscan s;
+    struct chunk *store; /* decoded strings, newest first */
+    bool nomem;
+    struct osw_review *out;
+    enum osw_jtype req_type;
+    struct osw_jfield api, kind, uid;
+    struct annot_range ann[2]; /* object, oldObject */
+};
+
+/* A member key, decoded when it has escapes. Keys longer than `buf` cannot
+ * be one the reader looks for, so only their length is kept. */
+struct key {
+    const char *ptr;
+    size_t len;
+    char buf[80];
+};
+
+#define KEY_IS(k, lit) ((k)->len == sizeof(lit) - 1 && memcmp((k)->ptr, lit, sizeof(lit) - 1) == 0)
+
+static void key_get(const struct osw_jstr *js, struct key *k)
+{
+    if (!js->escaped) {
+        k->ptr = (const char *)js->start;
+        k->len = js->len;
+        return;
+    }
+    k->ptr = k->buf;
+    k->len = osw_jscan_unescape(js, k->buf, sizeof(k->buf));
+}
+
+static bool at_end(const struct reader *r)
+{
+    return r->s.p >= r->s.end;
+}
+
+static bool at(const struct reader *r, unsigned char c)
+{
+    return r->s.p < r->s.end && *r->s.p == c;
+}
+
+/*
+ * Iterates the members of the object at s->p. Call with *first true while
+ * s->p is at '{'. Returns 1 with the key in `k` and s->p at its value, 0
+ * after the closing '}', -1 when the bytes are not JSON.
+ */
+static int next_member(struct reader *r, bool *first, struct key *k)
+{
+    struct osw_jscan *s = &r->s;
+    if (*first) {
+        *first = false;
+        s->p++;
+        jscan_ws(s);
+        if (at(r, '}')) {
+            s->p++;
+            return 0;
+        }
+    } else {
+        jscan_ws(s);
+        if (at(r, '}')) {
+            s->p++;
+            return 0;
+        }
+        if (!at(r, ','))
+            return -1;
+        s->p++;
+        jscan_ws(s);
+    }
+    struct osw_jstr js;
+    if (!osw_jscan_key(s, &js))
+        return -1;
+    key_get(&js, k);
+    return 1;
+}
+
+static bool skip(struct reader *r, unsigned depth)
+{
+    enum osw_jtype t;
+    return osw_jscan_skip(&r->s, depth, &t);
+}
+
+static void chunks_free(void *p)
+{
+    struct chunk *c = p;
+    while (c) {
+        struct chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+/* The value of a validated string: a slice of the body, or its decoded
+ * bytes in a new chunk of the store. No string decodes to more bytes than
+ * it has and each is decoded once, so the store never outgrows the body. */
+static bool string_value(struct reader *r, const struct osw_jstr *js, struct osw_str *out)
+{
+    if (!js->escaped) {
+        out->ptr = (const char *)js->start;
+        out->len = js->len;
+        return true;
+    }
+    struct chunk *c =
+        js->len <= SIZE_MAX - sizeof(struct chunk) ? malloc(sizeof(struct chunk) + js->len) : NULL;
+    if (!c) {
+        r->nomem = true;
+        return false;
+    }
+    c->next = r->store;
+    r->store = c;
+    out->ptr = c->data;
+    out->len = osw_jscan_unescape(js, c->data, js->len);
+    return true;
+}
+
+/* Any value at s->p, at `depth`: its type, and its value when a string. */
+static bool read_field(struct reader *r, unsigned depth, struct osw_jfield *f)
+{
+    f->str = OSW_STR_NULL;
+    if (!at(r, '"'))
+        return osw_jscan_skip(&r->s, depth, &f->type);
+    struct osw_jstr js;
+    f->type = OSW_JT_STRING;
+    return osw_jscan_string(&r->s, &js) && string_value(r, &js, &f->str);
+}
+
+/* A value that is read further only when it is an object (the caller has
+ * reset what an earlier duplicate filled): records its type and tells
+ * whether to descend (1), or that it was skipped (0) or invalid (-1). */
+static int container(struct reader *r, unsigned depth, enum osw_jtype *type)
+{
+    if (at(r, '{')) {
+        *type = OSW_JT_OBJECT;
+        return 1;
+    }
+    return osw_jscan_skip(&r->s, depth, type) ? 0 : -1;
+}
+
+static const struct osw_jfield absent_field = {OSW_JT_ABSENT, {NULL, 0}};
+
+static void reset_annotations(struct osw_object_view *o, struct annot_range *ar)
+{
+    o->annotations_type = OSW_JT_ABSENT;
+    o->annotations_string_map = true;
+    for (int a = 0; a < OSW_ANNOT_COUNT; a++)
+        o->annotations[a] = absent_field;
+    memset(ar, 0, sizeof(*ar));
+}
+
+static void reset_metadata(struct osw_object_view *o, struct annot_range *ar)
+{
+    o->metadata_type = OSW_JT_ABSENT;
+    o->name = absent_field;
+    reset_annotations(o, ar);
+}
+
+static void reset_stream(struct osw_object_view *o)
+{
+    o->stream_type = OSW_JT_ABSENT;
+    o->stream_name = absent_field;
+}
+
+static void reset_spec(struct osw_object_view *o)
+{
+    o->spec_type = OSW_JT_ABSENT;
+    reset_stream(o);
+}
+
+static void reset_view(struct osw_object_view *o, struct annot_range *ar)
+{
+    o->type = OSW_JT_ABSENT;
+    reset_metadata(o, ar);
+    reset_spec(o);
+}
+
+/* metadata.annotations, an object whose members are at depth 6. Values are
+ * validated; only the webhook's three keys are kept. */
+static bool read_annotations(struct reader *r, struct osw_object_view *o, struct annot_range *ar)
+{
+    ar->start = r->s.p;
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        int a = 0;
+        while (a < OSW_ANNOT_COUNT) {
+            const char *want = osw_annot_key((enum osw_annot)a);
+            if (k.len == strlen(want) && memcmp(k.ptr, want, k.len) == 0)
+                break;
+            a++;
+        }
+        bool ok;
+        if (a < OSW_ANNOT_COUNT) {
+            ok = read_field(r, 6, &o->annotations[a]);
+            if (o->annotations[a].type != OSW_JT_STRING)
+                ar->nonstring = true;
+        } else if (at(r, '"')) {
+            struct osw_jstr js;
+            ok = osw_jscan_string(&r->s, &js);
+        } else {
+            ok = skip(r, 6);
+            ar->nonstring = true;
+        }
+        if (!ok)
+            return false;
+    }
+    ar->end = r->s.p;
+    return rc == 0;
+}
+
+/* .metadata (members at depth 5). */
+static bool read_metadata(struct reader *r, struct osw_object_view *o, struct annot_range *ar)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "name")) {
+            ok = read_field(r, 5, &o->name);
+        } else if (KEY_IS(&k, "annotations")) {
+            reset_annotations(o, ar);
+            int c = container(r, 5, &o->annotations_type);
+            ok = c == 0 || (c > 0 && read_annotations(r, o, ar));
+        } else {
+            ok = skip(r, 5);
+        }
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+/* .spec.osImageStream (members at depth 6). */
+static bool read_stream(struct reader *r, struct osw_object_view *o)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok = KEY_IS(&k, "name") ? read_field(r, 6, &o->stream_name) : skip(r, 6);
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+/* .spec (members at depth 5). */
+static bool read_spec(struct reader *r, struct osw_object_view *o)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "osImageStream")) {
+            reset_stream(o);
+            int c = container(r, 5, &o->stream_type);
+            ok = c == 0 || (c > 0 && read_stream(r, o));
+        } else {
+            ok = skip(r, 5);
+        }
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+/* request.object or request.oldObject (members at depth 4). */
+static bool read_object(struct reader *r, struct osw_object_view *o, struct annot_range *ar)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "metadata")) {
+            reset_metadata(o, ar);
+            int c = container(r, 4, &o->metadata_type);
+            ok = c == 0 || (c > 0 && read_metadata(r, o, ar));
+        } else if (KEY_IS(&k, "spec")) {
+            reset_spec(o);
+            int c = container(r, 4, &o->spec_type);
+            ok = c == 0 || (c > 0 && read_spec(r, o));
+        } else {
+            ok = skip(r, 4);
+        }
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+/* request.kind or request.resource (members at depth 4): three strings. */
+static bool read_gvk(struct reader *r, const char *const names[3], struct osw_jfield *f[3])
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        int i = 0;
+        while (i < 3 && !(k.len == strlen(names[i]) && memcmp(k.ptr, names[i], k.len) == 0))
+            i++;
+        bool ok = i < 3 ? read_field(r, 4, f[i]) : skip(r, 4);
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+static bool gvk_member(struct reader *r, enum osw_jtype *type, const char *const names[3],
+                       struct osw_jfield *f[3])
+{
+    *type = OSW_JT_ABSENT;
+    for (int i = 0; i < 3; i++)
+        *f[i] = absent_field;
+    int c = container(r, 3, type);
+    return c == 0 || (c > 0 && read_gvk(r, names, f));
+}
+
+static void reset_request(struct reader *r)
+{
+    struct osw_review *out = r->out;
+    r->req_type = OSW_JT_ABSENT;
+    r->uid = absent_field;
+    out->operation = absent_field;
+    out->name = absent_field;
+    out->sub_resource = absent_field;
+    out->kind_type = OSW_JT_ABSENT;
+    out->kind_group = out->kind_version = out->kind_kind = absent_field;
+    out->resource_type = OSW_JT_ABSENT;
+    out->resource_group = out->resource_version = out->resource_resource = absent_field;
+    reset_view(&out->object, &r->ann[0]);
+    reset_view(&out->old_object, &r->ann[1]);
+}
+
+/* The request object (members at depth 3). */
+static bool read_request(struct reader *r)
+{
+    static const char *const kind_names[3] = {"group", "version", "kind"};
+    static const char *const res_names[3] = {"group", "version", "resource"};
+    struct osw_review *out = r->out;
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "uid")) {
+            ok = read_field(r, 3, &r->uid);
+        } else if (KEY_IS(&k, "operation")) {
+            ok = read_field(r, 3, &out->operation);
+        } else if (KEY_IS(&k, "name")) {
+            ok = read_field(r, 3, &out->name);
+        } else if (KEY_IS(&k, "subResource")) {
+            ok = read_field(r, 3, &out->sub_resource);
+        } else if (KEY_IS(&k, "kind")) {
+            struct osw_jfield *f[3] = {&out->kind_group, &out->kind_version, &out->kind_kind};
+            ok = gvk_member(r, &out->kind_type, kind_names, f);
+        } else if (KEY_IS(&k, "resource")) {
+            struct osw_jfield *f[3] = {&out->resource_group, &out->resource_version,
+                                       &out->resource_resource};
+            ok = gvk_member(r, &out->resource_type, res_names, f);
+        } else if (KEY_IS(&k, "object") || KEY_IS(&k, "oldObject")) {
+            int i = k.len == 6 ? 0 : 1;
+            struct osw_object_view *o = i == 0 ? &out->object : &out->old_object;
+            reset_view(o, &r->ann[i]);
+            int c = container(r, 3, &o->type);
+            ok = c == 0 || (c > 0 && read_object(r, o, &r->ann[i]));
+        } else {
+            ok = skip(r, 3);
+        }
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+/* The top-level object (members at depth 2). */
+static bool read_root(struct reader *r)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "apiVersion")) {
+            ok = read_field(r, 2, &r->api);
+        } else if (KEY_IS(&k, "kind")) {
+            ok = read_field(r, 2, &r->kind);
+        } else if (KEY_IS(&k, "request")) {
+            reset_request(r);
+            int c = container(r, 2, &r->req_type);
+            ok = c == 0 || (c > 0 && read_request(r));
+        } else {
+            ok = skip(r, 2);
+        }
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
+/* Whether every member value of the annotations object is a string once
+ * duplicate keys are resolved. Reached only when some value was not a
+ * string (rare: the decision then answers 400), so jansson settles which
+ * duplicates survive on just that object's bytes, already validated. */
+static enum osw_err annot_check(const struct annot_range *ar, struct osw_object_view *o)
+{
+    if (!ar->nonstring || o->annotations_type != OSW_JT_OBJECT)
+        return OSW_OK;
+    osw_jalloc_begin();
+    json_t *obj =
+        json_loadb((const char *)ar->start, (size_t)(ar->end - ar->start), JSON_ALLOW_NUL, NULL);
+    /* The bytes are valid JSON: only memory can fail, and jansson may
+     * swallow a failure and return an object with a member missing. */
+    if (!obj || osw_jalloc_failed()) {
+        json_decref(obj);
+        return OSW_ENOMEM;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        if (!json_is_string(val))
+            o->annotations_string_map = false;
+    }
+    json_decref(obj);
+    return OSW_OK;
+}
+
+static enum osw_err check_envelope(struct reader *r, enum osw_jtype root, struct osw_errbuf *eb)
+{
+    struct osw_review *out = r->out;
+    if (root != OSW_JT_OBJECT)
+        return osw_errbuf_set(eb, OSW_EBADREQ, "body is not an AdmissionReview: not a JSON object");
+    if (r->api.type == OSW_JT_STRING && osw_str_eq_cstr(r->api.str, "admission.k8s.io/v1"))
+        out->api_version = OSW_API_V1;
+    else if (r->api.type == OSW_JT_STRING &&
+             osw_str_eq_cstr(r->api.str, "admission.k8s.io/v1beta1"))
+        out->api_version = OSW_API_V1BETA1;
+    else
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "body is not an AdmissionReview: apiVersion must be "
+                              "admission.k8s.io/v1 or admission.k8s.io/v1beta1");
+    if (r->kind.type != OSW_JT_STRING || !osw_str_eq_cstr(r->kind.str, "AdmissionReview"))
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "body is not an AdmissionReview: kind must be AdmissionReview");
+    if (r->req_type != OSW_JT_OBJECT)
+        return osw_errbuf_set(eb, OSW_EBADREQ, "AdmissionReview has no request object");
+    if (r->uid.type != OSW_JT_STRING || r->uid.str.len == 0)
+        return osw_errbuf_set(eb, OSW_EBADREQ, "AdmissionReview request has no uid");
+    out->uid = r->uid.str;
+    return OSW_OK;
+}
+
+enum osw_err osw_review_decode_fast(const char *body, size_t len, struct osw_review *out,
+                                    struct osw_errbuf *eb)
+{
+    struct reader r;
+    memset(&r, 0, sizeof(r));
+    r.s.p = (const unsigned char *)body;
+    r.s.end = r.s.p + len;
+    r.out = out;
+    osw_review_init(out);
+    enum osw_err err = OSW_OK;
+    if (!body) {
+        err = osw_errbuf_set(eb, OSW_EBADJSON, "body is not valid JSON: no body");
+        goto out;
+    }
+
+    /* jansson without JSON_DECODE_ANY wants an object or an array on top. */
+    enum osw_jtype root = OSW_JT_ABSENT;
+    jscan_ws(&r.s);
+    bool ok;
+    if (at(&r, '{')) {
+        root = OSW_JT_OBJECT;
+        ok = read_root(&r);
+    } else {
+        ok = at(&r, '[') && osw_jscan_skip(&r.s, 1, &root);
+    }
+    if (ok) {
+        jscan_ws(&r.s);
+        ok = at_end(&r);
+    }
+    if (!ok) {
+        if (r.nomem)
+            err = osw_errbuf_set(eb, OSW_ENOMEM, "out of memory decoding the body");
+        else
+            err = osw_errbuf_set(eb, OSW_EBADJSON, "body is not valid JSON (at byte %zu)",
+                                 (size_t)(r.s.p - (const unsigned char *)body));
+        goto out;
+    }
+    err = check_envelope(&r, root, eb);
+    if (err != OSW_OK)
+        goto out;
+    for (int i = 0; i < 2 && err == OSW_OK; i++)
+        err = annot_check(&r.ann[i], i == 0 ? &out->object : &out->old_object);
+    if (err != OSW_OK) {
+        osw_errbuf_set(eb, err, "out of memory decoding the body");
+        goto out;
+    }
+    if (r.store) {
+        out->storage = r.store;
+        out->storage_free = chunks_free;
+        r.store = NULL;
+    }
+out:
+    if (err != OSW_OK)
+        osw_review_init(out);
+    chunks_free(r.store);
+    return err;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Test support: compares two decoded views field by field (types, and the
+ * bytes of every string) and names the first difference. The unit tests and
+ * the differential fuzz target use it to hold the fast reader to the jansson
+ * reader. Header-only so that nothing of it lands in the library.
+ */
+#ifndef OSW_JSON_REVIEW_DIFF_H
+#define OSW_JSON_REVIEW_DIFF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "osw/review.h"
+
+static inline bool review_diff_field(const struct osw_jfield *a, const struct osw_jfield *b)
+{
+    if (a->type != b->type)
+        return false;
+    if (a->type != OSW_JT_STRING)
+        return true;
+    return a->str.len == b->str.len &&
+           (a->str.len == 0 || memcmp(a->str.ptr, b->str.ptr, a->str.len) == 0);
+}
+
+static inline const char *review_diff_object(const struct osw_object_view *a,
+                                             const struct osw_object_view *b)
+{
+    if (a->type != b->type)
+        return "type";
+    if (a->metadata_type != b->metadata_type)
+        return "metadata_type";
+    if (!review_diff_field(&a->name, &b->name))
+        return "metadata.name";
+    if (a->annotations_type != b->annotations_type)
+        return "annotations_type";
+    if (a->annotations_string_map != b->annotations_string_map)
+        return "annotations_string_map";
+    for (int i = 0; i < OSW_ANNOT_COUNT; i++) {
+        if (!review_diff_field(&a->annotations[i], &b->annotations[i]))
+            return "annotations[]";
+    }
+    if (a->spec_type != b->spec_type)
+        return "spec_type";
+    if (a->stream_type != b->stream_type)
+        return "stream_type";
+    if (!review_diff_field(&a->stream_name, &b->stream_name))
+        return "stream_name";
+    return NULL;
+}
+
+/* NULL when `a` and `b` hold the same view; else the first differing field
+ * (for an object view, "object."/"old_object." then the field, in `buf`). */
+static inline const char *review_diff(const struct osw_review *a, const struct osw_review *b,
+                                      char *buf, size_t cap)
+{
+    struct osw_jfield ua = {OSW_JT_STRING, a->uid}, ub = {OSW_JT_STRING, b->uid};
+    if (a->api_version != b->api_version)
+        return "api_version";
+    if (!review_diff_field(&ua, &ub))
+        return "uid";
+    if (!review_diff_field(&a->operation, &b->operation))
+        return "operation";
+    if (!review_diff_field(&a->name, &b->name))
+        return "name";
+    if (!review_diff_field(&a->sub_resource, &b->sub_resource))
+        return "sub_resource";
+    if (a->kind_type != b->kind_type)
+        return "kind_type";
+    if (!review_diff_field(&a->kind_group, &b->kind_group) ||
+        !review_diff_field(&a->kind_version, &b->kind_version) ||
+        !review_diff_field(&a->kind_kind, &b->kind_kind))
+        return "kind.*";
+    if (a->resource_type != b->resource_type)
+        return "resource_type";
+    if (!review_diff_field(&a->resource_group, &b->resource_group) ||
+        !review_diff_field(&a->resource_version, &b->resource_version) ||
+        !review_diff_field(&a->resource_resource, &b->resource_resource))
+        return "resource.*";
+    const char *w = review_diff_object(&a->object, &b->object);
+    if (w) {
+        snprintf(buf, cap, "object.%s", w);
+        return buf;
+    }
+    w = review_diff_object(&a->old_object, &b->old_object);
+    if (w) {
+        snprintf(buf, cap, "old_object.%s", w);
+        return buf;
+    }
+    return NULL;
+}
+
+#endif /* OSW_JSON_REVIEW_DIFF_H */

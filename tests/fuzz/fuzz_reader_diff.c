@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Differential fuzz target: the fast reader (src/json/) against the jansson
+ * reference reader on the same bytes. Any difference in the return code, or
+ * in any field of the decoded view when both succeed, aborts. Besides the
+ * raw input, the input minus its first byte is also embedded in one of a few
+ * AdmissionReview templates (chosen by that first byte), so that mutations
+ * reach the paths the reader extracts (annotations, metadata, spec, request
+ * members) instead of dying at the envelope.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/review_diff.h"
+#include "osw/review.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define ENV "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+#define REQ ENV "\"request\":{\"uid\":\"u-1\",\"operation\":\"UPDATE\","
+
+/* '@' marks where the payload goes (every '@' gets it). */
+static const char *const templates[] = {
+    REQ "\"object\":{\"metadata\":{\"name\":\"w\",\"annotations\":@},\"spec\":{}}}}",
+    REQ "\"object\":{\"metadata\":{\"annotations\":{\"a\":\"b\",@}}}}}",
+    REQ "\"object\":{\"metadata\":@,\"spec\":{\"osImageStream\":{\"name\":\"rhel-10\"}}}}}",
+    REQ "\"object\":{\"metadata\":{\"name\":\"w\"},\"spec\":@},\"oldObject\":{\"spec\":@}}}",
+    REQ "\"object\":{\"spec\":{\"osImageStream\":@}}}}",
+    REQ "\"object\":@,\"oldObject\":@}}",
+    REQ "\"kind\":@,\"resource\":@,\"name\":@,\"subResource\":@}}",
+    REQ "\"object\":{},@}}",
+    ENV "\"request\":@}",
+    ENV "@}",
+    "{@}",
+};
+
+#define NTEMPLATES (sizeof(templates) / sizeof(templates[0]))
+
+static void run(const char *body, size_t len)
+{
+    struct osw_review a, b;
+    struct osw_errbuf ea, eb;
+    enum osw_err ra = osw_review_decode_jansson(body, len, &a, &ea);
+    enum osw_err rb = osw_review_decode_fast(body, len, &b, &eb);
+    if (ra != rb) {
+        fprintf(stderr, "verdict differs: jansson %d (%s) fast %d (%s)\n", (int)ra,
+                ra ? ea.msg : "ok", (int)rb, rb ? eb.msg : "ok");
+        abort();
+    }
+    if (ra == OSW_OK) {
+        char buf[64];
+        const char *w = review_diff(&a, &b, buf, sizeof(buf));
+        if (w) {
+            fprintf(stderr, "view differs at %s\n", w);
+            abort();
+        }
+    } else if (b.storage != NULL || a.storage != NULL) {
+        fprintf(stderr, "storage left on failure\n");
+        abort();
+    }
+    osw_review_release(&a);
+    osw_review_release(&b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* A private copy, exactly `size` bytes, so ASan sees any over-read. */
+    char *raw = malloc(size ? size : 1);
+    if (!raw)
+        return 0;
+    raw[0] = '\0';
+    if (size)
+        memcpy(raw, data, size);
+    run(raw, size);
+    free(raw);
+
+    if (size < 1 || size > 65536)
+        return 0;
+    const char *t = templates[data[0] % NTEMPLATES];
+    const char *payload = (const char *)data + 1;
+    size_t plen = size - 1, tlen = strlen(t), n = 0;
+    for (size_t i = 0; i < tlen; i++)
+        n += t[i] == '@' ? plen : 1;
+    char *body = malloc(n ? n : 1);
+    if (!body)
+        return 0;
+    size_t o = 0;
+    for (size_t i = 0; i < tlen; i++) {
+        if (t[i] == '@') {
+            memcpy(body + o, payload, plen);
+            o += plen;
+        } else {
+            body[o++] = t[i];
+        }
+    }
+    run(body, n);
+    free(body);
+    return 0;
+}
