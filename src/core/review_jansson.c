@@ -6,6 +6,8 @@
  * the two. The view's slices point into the jansson tree, which the view
  * keeps alive as its storage.
  */
+#include <string.h>
+
 #include <jansson.h>
 
 #include "osw/review.h"
@@ -146,6 +148,12 @@ enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_
                                        struct osw_errbuf *eb)
 {
     osw_review_init(out);
+    /* A raw NUL byte is never JSON (RFC 8259), but json_loadb accepts one
+     * right after a number or literal ("[1\0]", a look-ahead quirk). */
+    const char *nul = len ? memchr(body, '\0', len) : NULL;
+    if (nul)
+        return osw_errbuf_set(eb, OSW_EBADJSON, "body is not valid JSON: NUL byte at offset %zu",
+                              (size_t)(nul - body));
     json_error_t jerr;
     osw_jalloc_begin();
     json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);

@@ -113,6 +113,20 @@ static void test_admit_survives_every_allocation_failure(void **state)
         exhaust(rev, rev_len, snap, OSW_EP_VALIDATE, (enum osw_reader)reader, 200);
         exhaust(rev, rev_len, NULL, OSW_EP_VALIDATE, (enum osw_reader)reader, 200);
     }
+    /* An escaped extracted string makes the fast reader allocate too. */
+    char *esc = strstr(rev, "\"rhel-10\"");
+    assert_non_null(esc);
+    char *body = __real_malloc(rev_len + 16);
+    size_t head = (size_t)(esc - rev);
+    memcpy(body, rev, head);
+    const char *from = "\"rhel-10\"", *to = "\"rhel\\u002d10\"";
+    size_t nf = strlen(from), nt = strlen(to);
+    memcpy(body + head, to, nt);
+    memcpy(body + head + nt, esc + nf, rev_len - head - nf);
+    size_t body_len = rev_len - nf + nt;
+    for (int reader = 0; reader < 2; reader++)
+        exhaust(body, body_len, snap, OSW_EP_MUTATE, (enum osw_reader)reader, 200);
+    free(body);
     osw_snapshot_unref(snap);
     free(osis);
     free(rev);
