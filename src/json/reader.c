@@ -491,8 +491,6 @@ enum osw_err osw_review_decode_fast(const char *body, size_t len, struct osw_rev
 {
     struct reader r;
     memset(&r, 0, sizeof(r));
-    r.s.p = (const unsigned char *)body;
-    r.s.end = r.s.p + len;
     r.out = out;
     osw_review_init(out);
     enum osw_err err = OSW_OK;
@@ -500,6 +498,9 @@ enum osw_err osw_review_decode_fast(const char *body, size_t len, struct osw_rev
         err = osw_errbuf_set(eb, OSW_EBADJSON, "body is not valid JSON: no body");
         goto out;
     }
+    /* Only now: arithmetic on a NULL pointer is undefined. */
+    r.s.p = (const unsigned char *)body;
+    r.s.end = r.s.p + len;
 
     /* jansson without JSON_DECODE_ANY wants an object or an array on top. */
     enum osw_jtype root = OSW_JT_ABSENT;
