@@ -260,6 +260,48 @@ static size_t utf8_put(unsigned long cp, unsigned char b[4])
     return 4;
 }
 
+/* Decodes the escape at `*pp` (just after the backslash, already validated
+ * by the scanner) into `tmp`; advances `*pp` and returns the byte count. */
+static size_t unescape_one(const unsigned char **pp, unsigned char tmp[4])
+{
+    const unsigned char *p = *pp;
+    unsigned char e = *p++;
+    size_t k = 1;
+    switch (e) {
+    case 'b':
+        tmp[0] = '\b';
+        break;
+    case 'f':
+        tmp[0] = '\f';
+        break;
+    case 'n':
+        tmp[0] = '\n';
+        break;
+    case 'r':
+        tmp[0] = '\r';
+        break;
+    case 't':
+        tmp[0] = '\t';
+        break;
+    case 'u': {
+        unsigned long cp = (unsigned long)hex4(p);
+        p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) { /* a validated pair: \uD8xx\uDCxx */
+            unsigned long lo = (unsigned long)hex4(p + 2);
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        k = utf8_put(cp, tmp);
+        break;
+    }
+    default: /* '"', '\\', '/' */
+        tmp[0] = e;
+        break;
+    }
+    *pp = p;
+    return k;
+}
+
 size_t osw_jscan_unescape(const struct osw_jstr *in, char *dst, size_t cap)
 {
     const unsigned char *p = in->start, *end = in->start + in->len;
@@ -270,39 +312,8 @@ size_t osw_jscan_unescape(const struct osw_jstr *in, char *dst, size_t cap)
         if (*p != '\\') {
             tmp[0] = *p++;
         } else {
-            unsigned char e = p[1];
-            p += 2;
-            switch (e) {
-            case 'b':
-                tmp[0] = '\b';
-                break;
-            case 'f':
-                tmp[0] = '\f';
-                break;
-            case 'n':
-                tmp[0] = '\n';
-                break;
-            case 'r':
-                tmp[0] = '\r';
-                break;
-            case 't':
-                tmp[0] = '\t';
-                break;
-            case 'u': {
-                unsigned long cp = (unsigned long)hex4(p);
-                p += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned long lo = (unsigned long)hex4(p + 2);
-                    p += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
-                k = utf8_put(cp, tmp);
-                break;
-            }
-            default: /* '"', '\\', '/' */
-                tmp[0] = e;
-                break;
-            }
+            p++;
+            k = unescape_one(&p, tmp);
         }
         for (size_t i = 0; i < k; i++, n++) {
             if (n < cap)
