@@ -2,7 +2,7 @@
 /*
  * The server's listen address: a numeric IPv4 or IPv6 literal (as the
  * `serve` command's --listen parser leaves it) and a port, turned into the
- * socket address libmicrohttpd binds. Kept apart from the daemon so it is
+ * socket address the server binds. Kept apart from the daemon so it is
  * unit-tested on its own (tests/unit/test_server_addr.c).
  */
 #ifndef OSW_SERVER_ADDR_H
@@ -16,7 +16,7 @@
 struct osw_addr {
     struct sockaddr_storage ss;
     socklen_t len;
-    bool ipv6; /* an IPv6 address (bind with MHD_USE_IPv6) */
+    bool ipv6; /* an IPv6 address */
     bool any6; /* "::": served dual-stack, IPv4 clients included */
 };
 

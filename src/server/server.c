@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The libmicrohttpd daemon: listen address, TLS (per-connection certificate
- * references from the certificate store, priorities, session tickets),
- * connection limits and timeouts, and the two-step graceful shutdown. The
- * per-request work is in request.c; the route table in route.c.
+ * The libmicrohttpd daemons: the listen socket and the acceptor that spreads
+ * connections over them, TLS (per-connection certificate references from the
+ * certificate store, priorities, session tickets), connection limits and
+ * timeouts, and the two-step graceful shutdown. The per-request work is in
+ * request.c; the route table in route.c.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,15 +26,40 @@
 #include "server/server_int.h"
 
 /*
- * Two epoll threads: measured on the project's 2-core machine (STACK.md), a
- * pool of 2 epoll threads served a keep-alive load fastest (one thread leaves
- * a core idle; thread-per-connection was 28 % slower). A connection belongs
- * to one thread for life; neither thread ever blocks on a client.
+ * Thread model: OSW_SERVER_WORKERS (2) libmicrohttpd daemons, each one epoll
+ * thread with no listen socket of its own, and one acceptor thread that owns
+ * the listen socket and hands every new connection to the daemon with the
+ * fewest connections (MHD_add_connection). A connection stays on its
+ * daemon's thread for life, as in any MHD setup.
+ *
+ * Why not MHD's thread pool (MHD_OPTION_THREAD_POOL_SIZE 2, used before):
+ * each pool thread accepts up to 10 pending connections in one series, so
+ * the few keep-alive connections the API server opens usually arrive
+ * together and land on one thread while the other core idles. Measured with
+ * bench/spread.sh (wrk -t2, /mutate, 7.5 KB body, 10 runs of 3 s per point,
+ * 2-core machine, 2026-11-26): one pool thread did >= 99 % of the work in
+ * 9 of 10 runs at 2 connections, 6 of 10 at 4 and 7 of 10 at 8. At 2
+ * connections that halved throughput (20.7k against 40.7k requests/s with
+ * this acceptor); at 4 and 8 the lone thread ran at ~0.9 of a core, i.e. at
+ * its limit, with wrk on the other core. With the acceptor every run split
+ * 50/50. Spreading costs CPU on a 2-core box shared with the client (more
+ * wake-ups per request: 30.4 and 29.5 us/request at 4 and 8 connections
+ * against 26.6 and 25.1 when one thread did everything, and the pool's own
+ * balanced runs cost the same as the acceptor's), but it is what lets the
+ * server use a second core when the client is on another machine.
+ *
+ * Why not SO_REUSEPORT with one listening daemon per core: the kernel picks
+ * the socket by a hash of the 4-tuple, which is random for a handful of
+ * connections: 2 connections landed on the same socket in 146 of 300 tries,
+ * 4 connections all on one in 37 of 300 (and 3:1 in 159). It also lets any
+ * other process of the same user bind the same port and take a share of the
+ * connections. Least-connections assignment is exact (2 connections: 1+1,
+ * 4: 2+2) and the listen socket here is an ordinary one: binding the port a
+ * second time fails with EADDRINUSE.
  */
-#define POOL_THREADS 2u
 
-/* Split evenly across the pool's threads by libmicrohttpd. Generous: idle
- * connections cost ~30 KiB each and RLIMIT_NOFILE is raised to match. */
+/* Split evenly across the daemons. Generous: idle connections cost ~30 KiB
+ * each and RLIMIT_NOFILE is raised to match. */
 #define CONNECTION_LIMIT 4096u
 
 /* Body bytes buffered across all requests in flight: at least this, or 16
@@ -93,13 +123,22 @@ static int cert_retrieve(gnutls_session_t session, const struct gnutls_cert_retr
     return 0;
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* MHD_CONNECTION_NOTIFY_STARTED comes after gnutls_init and before the
  * handshake (libmicrohttpd 0.9.75, new_connection_process_), in the thread
- * that will run the handshake. */
+ * that will run the handshake; every STARTED is followed by one CLOSED.
+ * Closure: the connection's worker. */
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                               enum MHD_ConnectionNotificationCode toe)
 {
-    struct osw_server *srv = cls;
+    struct osw_server_worker *w = cls;
+    struct osw_server *srv = w->srv;
     struct osw_server_conn *sc;
 
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -109,6 +148,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
             osw_certpair_unref(sc->pair);
             free(sc);
         }
+        atomic_fetch_sub(&w->conns, 1);
         return;
     }
     if (toe != MHD_CONNECTION_NOTIFY_STARTED)
@@ -128,10 +168,146 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     *socket_context = sc;
 }
 
+/* The worker with the fewest connections that is under its limit (ties go
+ * round-robin from `*next`); NULL when all are full. The counts include
+ * connections handed over but not yet started, so a burst of connections
+ * accepted together is spread too. */
+static struct osw_server_worker *pick_worker(struct osw_server *srv, unsigned *next)
+{
+    struct osw_server_worker *best = NULL;
+    long best_n = srv->worker_limit;
+
+    /* The acceptor runs only once all OSW_SERVER_WORKERS daemons started. */
+    for (unsigned k = 0; k < OSW_SERVER_WORKERS; k++) {
+        struct osw_server_worker *w = &srv->workers[(*next + k) % OSW_SERVER_WORKERS];
+        long n = atomic_load(&w->conns);
+        if (n < best_n) {
+            best = w;
+            best_n = n;
+        }
+    }
+    *next = (*next + 1) % OSW_SERVER_WORKERS;
+    return best;
+}
+
+/* Accepts what is pending (at most a bounded batch, so a stop request is
+ * seen) and hands each connection to a worker. */
+static void accept_batch(struct osw_server *srv, unsigned *next)
+{
+    for (int k = 0; k < 64; k++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int fd =
+            accept4(srv->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors or memory: the connection waits in the
+                 * backlog; retry later instead of spinning on it. */
+                osw_log_printf(srv->deps.log, OSW_LOG_DEBUG, "accept: %s", strerror(errno));
+                sleep_ms(10);
+                return;
+            }
+            continue; /* ECONNABORTED and the like: that client is gone */
+        }
+        struct osw_server_worker *w = pick_worker(srv, next);
+        if (w == NULL) {
+            close(fd); /* every daemon is at its connection limit */
+            continue;
+        }
+        /* Counted before the hand-over: the daemon's thread may close it
+         * (NOTIFY_CLOSED) before MHD_add_connection returns. A connection
+         * that MHD drops before NOTIFY_STARTED (out of memory) stays
+         * counted, which only skews the choice. */
+        atomic_fetch_add(&w->conns, 1);
+        if (MHD_add_connection(w->daemon, fd, (const struct sockaddr *)&ss, len) != MHD_YES)
+            atomic_fetch_sub(&w->conns, 1); /* MHD closed fd */
+    }
+}
+
+static void *acceptor_main(void *arg)
+{
+    struct osw_server *srv = arg;
+    unsigned next = 0;
+
+    for (;;) {
+        struct pollfd p[2] = {{.fd = srv->listen_fd, .events = POLLIN},
+                              {.fd = srv->wake_fd, .events = POLLIN}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            sleep_ms(10);
+            continue;
+        }
+        if (p[1].revents != 0)
+            break;
+        if (p[0].revents != 0)
+            accept_batch(srv, &next);
+    }
+    return NULL;
+}
+
+/* Creates, binds and listens on the server's socket: an ordinary one (no
+ * SO_REUSEPORT, so no other socket can bind the same port and share its
+ * connections); SO_REUSEADDR as libmicrohttpd set it, so that a restart is
+ * not refused while old connections linger in TIME_WAIT. "[::]" is
+ * dual-stack. Returns 0 or an errno value. */
+static int open_listener(struct osw_server *srv, const struct osw_addr *addr)
+{
+    int one = 1;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+
+    srv->listen_fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (srv->listen_fd < 0)
+        return errno;
+    (void)setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (addr->ipv6) {
+        int v6only = addr->any6 ? 0 : 1;
+        if (setsockopt(srv->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) != 0)
+            return errno;
+    }
+    if (bind(srv->listen_fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 ||
+        listen(srv->listen_fd, SOMAXCONN) != 0)
+        return errno;
+    memset(&bound, 0, sizeof(bound));
+    if (getsockname(srv->listen_fd, (struct sockaddr *)&bound, &blen) != 0)
+        return errno;
+    if (addr->ss.ss_family == AF_INET6)
+        srv->port = ntohs(((const struct sockaddr_in6 *)(const void *)&bound)->sin6_port);
+    else
+        srv->port = ntohs(((const struct sockaddr_in *)(const void *)&bound)->sin_port);
+    return 0;
+}
+
+/* Stops accepting: the acceptor ends and the listen socket is closed, so a
+ * new connection is refused rather than left in the backlog. */
+static void stop_accepting(struct osw_server *srv)
+{
+    if (srv->acceptor_started) {
+        uint64_t one = 1;
+        while (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
+        pthread_join(srv->acceptor, NULL);
+        srv->acceptor_started = false;
+    }
+    if (srv->listen_fd >= 0) {
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+    }
+}
+
+/* Stops everything still running and frees the server. NULL is fine. */
 static void free_server(struct osw_server *srv)
 {
     if (srv == NULL)
         return;
+    stop_accepting(srv);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        MHD_stop_daemon(srv->workers[i].daemon);
+    if (srv->wake_fd >= 0)
+        close(srv->wake_fd);
     if (srv->ticket_key.data != NULL) {
         gnutls_memset(srv->ticket_key.data, 0, srv->ticket_key.size);
         gnutls_free(srv->ticket_key.data);
@@ -140,15 +316,44 @@ static void free_server(struct osw_server *srv)
     free(srv);
 }
 
+static struct MHD_Daemon *start_worker(struct osw_server *srv, struct osw_server_worker *w,
+                                       const struct osw_server_config *cfg)
+{
+    /* MHD_USE_ITC: MHD_add_connection from the acceptor wakes the thread. */
+    unsigned int flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+                         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+
+    w->srv = srv;
+    atomic_init(&w->conns, 0);
+    /* clang-format off */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, &osw_request_access, srv,
+        /* First, so that libmicrohttpd's own start-up messages use it. */
+        MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, srv,
+        MHD_OPTION_HTTPS_PRIORITIES, osw_tls_priorities(cfg->tls_min),
+        MHD_OPTION_HTTPS_CERT_CALLBACK2, &cert_retrieve,
+        MHD_OPTION_NOTIFY_CONNECTION, &notify_connection, w,
+        MHD_OPTION_NOTIFY_COMPLETED, &osw_request_completed, srv,
+        /* The acceptor keeps each daemon under worker_limit (its counts are
+         * never below MHD's), so this check never refuses first. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)srv->worker_limit,
+        /* Short until a connection completes a request (request.c raises it
+         * then): a connection that never sends a request is gone in < 5 s. */
+        MHD_OPTION_CONNECTION_TIMEOUT, OSW_SERVER_FIRST_TIMEOUT_S,
+        /* MHD_OPTION_CONNECTION_MEMORY_LIMIT stays at its 32 KiB default:
+         * smaller split a typical request body in two (STACK.md). */
+        MHD_OPTION_END);
+    /* clang-format on */
+}
+
 enum osw_err osw_server_start(const struct osw_server_config *cfg,
                               const struct osw_server_deps *deps, struct osw_server **out,
                               struct osw_errbuf *eb)
 {
     struct osw_server *srv = NULL;
     struct osw_addr addr;
-    unsigned int flags;
     enum osw_err err;
-    const union MHD_DaemonInfo *di;
+    int e;
 
     *out = NULL;
     if (deps->certs == NULL || deps->cell == NULL)
@@ -159,6 +364,8 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
     srv = calloc(1, sizeof(*srv));
     if (srv == NULL)
         return osw_errbuf_set(eb, OSW_ENOMEM, "server: out of memory");
+    srv->listen_fd = -1;
+    srv->wake_fd = -1;
     srv->deps = *deps;
     srv->osis_name = strdup(cfg->osimagestream_name != NULL ? cfg->osimagestream_name : "cluster");
     if (srv->osis_name == NULL) {
@@ -171,6 +378,7 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
         cfg->max_request_bytes < (SIZE_MAX >> 5) ? cfg->max_request_bytes : (SIZE_MAX >> 5);
     srv->buffered_cap =
         (size_t)(srv->max_body * 16 > BUFFERED_MIN ? srv->max_body * 16 : BUFFERED_MIN);
+    srv->worker_limit = (long)(CONNECTION_LIMIT / OSW_SERVER_WORKERS);
     atomic_init(&srv->buffered, 0);
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->shutting_down, false);
@@ -186,40 +394,37 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
     }
     raise_nofile(deps->log);
 
-    flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (addr.ipv6)
-        flags |= addr.any6 ? MHD_USE_DUAL_STACK : MHD_USE_IPv6; /* "[::]" serves IPv4 too */
-    errno = 0;
-    /* clang-format off */
-    srv->daemon = MHD_start_daemon(
-        flags, cfg->listen_port, NULL, NULL, &osw_request_access, srv,
-        /* First, so that libmicrohttpd's own start-up messages use it. */
-        MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.ss,
-        MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS,
-        MHD_OPTION_HTTPS_PRIORITIES, osw_tls_priorities(cfg->tls_min),
-        MHD_OPTION_HTTPS_CERT_CALLBACK2, &cert_retrieve,
-        MHD_OPTION_NOTIFY_CONNECTION, &notify_connection, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, &osw_request_completed, srv,
-        MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-        /* Short until a connection completes a request (request.c raises it
-         * then): a connection that never sends a request is gone in < 5 s. */
-        MHD_OPTION_CONNECTION_TIMEOUT, OSW_SERVER_FIRST_TIMEOUT_S,
-        /* MHD_OPTION_CONNECTION_MEMORY_LIMIT stays at its 32 KiB default:
-         * smaller split a typical request body in two (STACK.md). */
-        MHD_OPTION_END);
-    /* clang-format on */
-    if (srv->daemon == NULL) {
-        int e = errno;
+    e = open_listener(srv, &addr);
+    if (e != 0) {
         err = osw_errbuf_set(
             eb, OSW_EIO, "cannot listen on %s%s%s:%u: %s", addr.ipv6 ? "[" : "",
             cfg->listen_host != NULL && cfg->listen_host[0] != '\0' ? cfg->listen_host : "0.0.0.0",
-            addr.ipv6 ? "]" : "", (unsigned)cfg->listen_port,
-            e != 0 ? strerror(e) : "libmicrohttpd failed to start");
+            addr.ipv6 ? "]" : "", (unsigned)cfg->listen_port, strerror(e));
         goto out;
     }
-    di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = di != NULL ? di->port : cfg->listen_port;
+    for (; srv->nworkers < OSW_SERVER_WORKERS; srv->nworkers++) {
+        struct osw_server_worker *w = &srv->workers[srv->nworkers];
+        errno = 0;
+        w->daemon = start_worker(srv, w, cfg);
+        if (w->daemon == NULL) {
+            e = errno;
+            err = osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s",
+                                 e != 0 ? strerror(e) : "libmicrohttpd failed to start");
+            goto out;
+        }
+    }
+    srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (srv->wake_fd < 0) {
+        err = osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s", strerror(errno));
+        goto out;
+    }
+    e = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);
+    if (e != 0) {
+        err = osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s", strerror(e));
+        goto out;
+    }
+    srv->acceptor_started = true;
+    (void)pthread_setname_np(srv->acceptor, "osw-accept");
     *out = srv;
     srv = NULL;
     err = OSW_OK;
@@ -234,35 +439,20 @@ void osw_server_begin_shutdown(struct osw_server *srv)
         atomic_store(&srv->shutting_down, true);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 void osw_server_stop(struct osw_server *srv, long long drain_ms)
 {
     if (srv == NULL)
         return;
     atomic_store(&srv->shutting_down, true);
     atomic_store(&srv->draining, true);
-    if (srv->daemon != NULL) {
-        /* Stop accepting: the listen socket comes back to us to close, so a
-         * new connection is refused rather than left in the backlog. */
-        MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
-        /* Requests in flight (counted from their first handler call to
-         * completion; MHD's connection count includes idle keep-alive
-         * connections) get up to `drain_ms` to finish and be answered. */
-        for (long long waited = 0; atomic_load(&srv->inflight) > 0 && waited < drain_ms;
-             waited += 10)
-            sleep_ms(10);
-        MHD_stop_daemon(srv->daemon);
-        srv->daemon = NULL;
-    }
-    free_server(srv);
+    stop_accepting(srv);
+    /* Requests in flight (counted from their first handler call to
+     * completion, across all daemons; MHD's connection count includes idle
+     * keep-alive connections) get up to `drain_ms` to finish and be
+     * answered. */
+    for (long long waited = 0; atomic_load(&srv->inflight) > 0 && waited < drain_ms; waited += 10)
+        sleep_ms(10);
+    free_server(srv); /* stops every daemon */
 }
 
 unsigned short osw_server_port(const struct osw_server *srv)

@@ -7,6 +7,7 @@
 #ifndef OSW_SERVER_INT_H
 #define OSW_SERVER_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,17 @@
  * POST on it, which the API server does not retry. */
 #define OSW_SERVER_KEEPALIVE_TIMEOUT_S 120u
 
+/* libmicrohttpd daemons, one epoll thread each (see server.c for why not
+ * MHD's own thread pool). */
+#define OSW_SERVER_WORKERS 2u
+
+/* One daemon and the connections the acceptor handed to it. */
+struct osw_server_worker {
+    struct osw_server *srv; /* back pointer: closure of NOTIFY_CONNECTION */
+    struct MHD_Daemon *daemon;
+    atomic_long conns; /* handed over and not yet closed */
+};
+
 struct osw_server {
     struct osw_server_deps deps; /* borrowed pointers */
     char *osis_name;             /* owned copy of cfg->osimagestream_name */
@@ -43,7 +55,15 @@ struct osw_server {
     atomic_bool shutting_down; /* /readyz answers 503 */
     atomic_bool draining;      /* answers carry Connection: close */
 
-    struct MHD_Daemon *daemon;
+    /* Shared by every worker: the callbacks above get `struct osw_server`
+     * (or a worker that points back to it) whatever daemon runs them. */
+    struct osw_server_worker workers[OSW_SERVER_WORKERS];
+    unsigned nworkers; /* daemons started */
+    long worker_limit; /* connections per daemon */
+    int listen_fd;     /* ours, not libmicrohttpd's; -1: closed */
+    int wake_fd;       /* eventfd: tells the acceptor to stop; -1: none */
+    pthread_t acceptor;
+    bool acceptor_started;
     unsigned short port;
     gnutls_datum_t ticket_key; /* TLS session-ticket key; data NULL: tickets off */
 };
