@@ -89,6 +89,9 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     cfg->reader = OSW_READER_FAST;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
         return fail("--tls-cert-file and --tls-private-key-file are required");
+    if (f->osis_file && *f->osis_file && f->kubeconfig && *f->kubeconfig)
+        return fail(
+            "--osimagestream-file and --kubeconfig name two OSImageStream sources: give one");
     if (!f->osis_file || !*f->osis_file)
         return fail("--osimagestream-file is required: this version has no Kubernetes API source "
                     "yet (--kubeconfig, in-cluster)");

@@ -150,8 +150,8 @@ static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f
         break;
     }
     if (!ok)
-        fprintf(err, "osstream-webhook %s: invalid value \"%s\" for %s --%s\n", spec->name, value,
-                origin, f->name);
+        fprintf(err, "osstream-webhook %s: invalid value \"%s\" for %s\n", spec->name, value,
+                origin);
     return ok;
 }
 
@@ -176,7 +176,7 @@ static bool apply_env(const struct osw_command_spec *spec, const bool *seen,
         char name[128];
         env_name(f->name, name, sizeof(name));
         const char *v = getenv_fn(name);
-        if (v && !assign(spec, f, v, "environment variable for", err))
+        if (v && !assign(spec, f, v, name, err))
             return false;
     }
     return true;
@@ -210,7 +210,9 @@ static enum osw_flags_result parse_one(const struct osw_command_spec *spec, int 
         }
         value = argv[++*i];
     }
-    return assign(spec, f, value, "flag", err) ? OSW_FLAGS_OK : OSW_FLAGS_ERROR;
+    char origin[128];
+    snprintf(origin, sizeof(origin), "--%s", f->name);
+    return assign(spec, f, value, origin, err) ? OSW_FLAGS_OK : OSW_FLAGS_ERROR;
 }
 
 enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int argc, char **argv,

@@ -39,7 +39,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "osstream-webhook: missing command (see --help)\n");
         return 2;
     }
     /* Process configuration: jansson allocation failures become 500s, never

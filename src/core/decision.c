@@ -94,23 +94,27 @@ static bool is_pool_write(const struct osw_review *r)
            osw_str_eq_cstr(r->operation.str, "UPDATE");
 }
 
-static enum osw_err check_object_types(const struct osw_object_view *o, struct osw_errbuf *eb)
+/* Types of the fields read from request.object (`path`) or, for an UPDATE,
+ * request.oldObject. `required`: the object itself must be present. */
+static enum osw_err check_object_types(const struct osw_object_view *o, const char *path,
+                                       bool required, struct osw_errbuf *eb)
 {
+    if (!required && (o->type == OSW_JT_ABSENT || o->type == OSW_JT_NULL))
+        return OSW_OK;
     if (o->type != OSW_JT_OBJECT)
-        return osw_errbuf_set(eb, OSW_EBADREQ, "request.object must be an object, not %s",
+        return osw_errbuf_set(eb, OSW_EBADREQ, "%s must be an object, not %s", path,
                               osw_jtype_name(o->type));
     if (!optional_is(o->metadata_type, OSW_JT_OBJECT))
-        return osw_errbuf_set(eb, OSW_EBADREQ, "request.object.metadata must be an object, not %s",
+        return osw_errbuf_set(eb, OSW_EBADREQ, "%s.metadata must be an object, not %s", path,
                               osw_jtype_name(o->metadata_type));
     if (!optional_is(o->name.type, OSW_JT_STRING))
-        return osw_errbuf_set(eb, OSW_EBADREQ,
-                              "request.object.metadata.name must be a string, not %s",
+        return osw_errbuf_set(eb, OSW_EBADREQ, "%s.metadata.name must be a string, not %s", path,
                               osw_jtype_name(o->name.type));
     if (!optional_is(o->annotations_type, OSW_JT_OBJECT) || !o->annotations_string_map)
-        return osw_errbuf_set(eb, OSW_EBADREQ,
-                              "request.object.metadata.annotations must be a map of strings");
+        return osw_errbuf_set(eb, OSW_EBADREQ, "%s.metadata.annotations must be a map of strings",
+                              path);
     if (!optional_is(o->spec_type, OSW_JT_OBJECT))
-        return osw_errbuf_set(eb, OSW_EBADREQ, "request.object.spec must be an object, not %s",
+        return osw_errbuf_set(eb, OSW_EBADREQ, "%s.spec must be an object, not %s", path,
                               osw_jtype_name(o->spec_type));
     return OSW_OK;
 }
@@ -234,7 +238,10 @@ enum osw_err osw_decide(const struct osw_review *r, const struct osw_snapshot *s
     out->verdict = OSW_VERDICT_ALLOWED;
     if (!is_pool_write(r))
         return OSW_OK; /* every other request is allowed unchanged */
-    err = check_object_types(&r->object, eb);
+    err = check_object_types(&r->object, "request.object", true, eb);
+    /* An UPDATE's old object is read too (row 5): held to the same types. */
+    if (err == OSW_OK && osw_str_eq_cstr(r->operation.str, "UPDATE"))
+        err = check_object_types(&r->old_object, "request.oldObject", false, eb);
     if (err != OSW_OK)
         return err;
     out->handled = true;

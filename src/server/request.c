@@ -290,9 +290,10 @@ static void log_decision(const struct osw_server *srv, enum osw_endpoint ep,
             memcpy(resource + n, r->resource_resource.str.ptr, m);
         n += m;
     }
-    struct osw_str name = r->name.type == OSW_JT_STRING ? r->name.str : OSW_STR_NULL;
-    if (name.len == 0 && r->object.name.type == OSW_JT_STRING)
-        name = r->object.name.str;
+    /* The same name the denial message uses: the object's, else the request's. */
+    struct osw_str name = r->object.name.type == OSW_JT_STRING ? r->object.name.str
+                          : r->name.type == OSW_JT_STRING      ? r->name.str
+                                                               : OSW_STR_NULL;
     struct osw_log_field f[] = {
         OSW_LOGF_CSTR("endpoint", osw_endpoint_name(ep)),
         OSW_LOGF_STR("uid", r->uid),
@@ -327,8 +328,13 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
         rq->reason = "out of memory\n";
         return answer_error(srv, conn, rq, url, method);
     }
+    /* The operation label is the request's once it has been decoded, even
+     * when the answer is a 400 for a field of the wrong type. */
+    enum osw_op op = a.review.operation.type == OSW_JT_STRING
+                         ? osw_op_from_str(a.review.operation.str)
+                         : OSW_OP_UNKNOWN;
     if (a.http_status != MHD_HTTP_OK) {
-        osw_metrics_request(srv->deps.metrics, ep, OSW_OP_UNKNOWN, OSW_VERDICT_ERROR, -1.0);
+        osw_metrics_request(srv->deps.metrics, ep, op, OSW_VERDICT_ERROR, -1.0);
         log_rejection(srv, rq, url, method, (unsigned)a.http_status,
                       (struct osw_str){a.body.data, a.body.len});
         ret = queue(srv, conn, rq, (unsigned)a.http_status, buf_response(&a.body),
@@ -336,9 +342,6 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
         osw_admit_reset(&a, false);
         return ret;
     }
-    enum osw_op op = a.review.operation.type == OSW_JT_STRING
-                         ? osw_op_from_str(a.review.operation.str)
-                         : OSW_OP_UNKNOWN;
     double secs = elapsed(&rq->t0);
     osw_metrics_request(srv->deps.metrics, ep, op, a.decision.verdict, secs);
     log_decision(srv, ep, &a, op, secs);

@@ -504,6 +504,16 @@ class ReviewCLI(unittest.TestCase):
         self.serve_fails(["--serviceaccount-dir", os.path.join(self.tmp, "nosa")],
                          "no source", env=env, osis=None)
 
+    def test_serve_with_two_sources_exits_2(self):
+        # A file and a kubeconfig name two sources: refused, not one silently preferred.
+        self.serve_fails(["--kubeconfig", os.path.join(self.tmp, "kubeconfig")], "two sources")
+
+    def test_no_command_is_one_line(self):
+        p = subprocess.run([h.BIN], capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stdout, b"")
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+
     def test_env_variables_and_flag_precedence(self):
         c = h.certs()
         # A bad value through the environment is refused: the variable is read.
