@@ -26,7 +26,7 @@
 #include "server/server_int.h"
 
 /*
- * Thread model: OSW_SERVER_WORKERS (2) libmicrohttpd daemons, each one epoll
+ * Thread model: OSW_SERVER_WORKERS (2) libmicrohttpd daemons, each one poll
  * thread with no listen socket of its own, and one acceptor thread that owns
  * the listen socket and hands every new connection to the daemon with the
  * fewest connections (MHD_add_connection). A connection stays on its
@@ -47,6 +47,18 @@
  * against 26.6 and 25.1 when one thread did everything, and the pool's own
  * balanced runs cost the same as the acceptor's), but it is what lets the
  * server use a second core when the client is on another machine.
+ *
+ * Why poll and not epoll in the daemons: with MHD_USE_EPOLL_INTERNAL_THREAD,
+ * connections handed over with MHD_add_connection in a burst stalled: at 256
+ * connections (wrk -c256, /validate) 3 of 6 runs of 3 s served ~6k
+ * requests/s with the server idle (0.6 s of CPU in 3 s), i.e. only ~18 of
+ * the 256 connections were ever served; the rest waited for the idle
+ * timeout. The likely cause is libmicrohttpd 0.9.75 registering an added
+ * connection with edge-triggered epoll after its TLS ClientHello already
+ * arrived, so no event ever comes. With level-triggered poll the same test
+ * gave 37-45k requests/s in 6 of 6 runs (2026-11-26). poll costs O(open
+ * connections) per wake-up, which stays small at the few connections API
+ * servers keep; bench/ measures 1000 idle connections too.
  *
  * Why not SO_REUSEPORT with one listening daemon per core: the kernel picks
  * the socket by a hash of the 4-tuple, which is random for a handful of
@@ -319,8 +331,9 @@ static void free_server(struct osw_server *srv)
 static struct MHD_Daemon *start_worker(struct osw_server *srv, struct osw_server_worker *w,
                                        const struct osw_server_config *cfg)
 {
-    /* MHD_USE_ITC: MHD_add_connection from the acceptor wakes the thread. */
-    unsigned int flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+    /* MHD_USE_ITC: MHD_add_connection from the acceptor wakes the thread.
+     * Poll, not epoll: see the thread-model comment at the top. */
+    unsigned int flags = MHD_USE_TLS | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC |
                          MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
 
     w->srv = srv;
