@@ -48,17 +48,17 @@
  * balanced runs cost the same as the acceptor's), but it is what lets the
  * server use a second core when the client is on another machine.
  *
- * Why poll and not epoll in the daemons: with MHD_USE_EPOLL_INTERNAL_THREAD,
- * connections handed over with MHD_add_connection in a burst stalled: at 256
- * connections (wrk -c256, /validate) 3 of 6 runs of 3 s served ~6k
- * requests/s with the server idle (0.6 s of CPU in 3 s), i.e. only ~18 of
- * the 256 connections were ever served; the rest waited for the idle
- * timeout. The likely cause is libmicrohttpd 0.9.75 registering an added
- * connection with edge-triggered epoll after its TLS ClientHello already
- * arrived, so no event ever comes. With level-triggered poll the same test
- * gave 37-45k requests/s in 6 of 6 runs (2026-11-26). poll costs O(open
- * connections) per wake-up, which stays small at the few connections API
- * servers keep; bench/ measures 1000 idle connections too.
+ * Why poll and not epoll in the daemons: with MHD_USE_EPOLL_INTERNAL_THREAD
+ * and connections handed over with MHD_add_connection, keep-alive load at
+ * 256 connections stalled: 3 of 6 wrk runs of 3 s (-c256, /validate) served
+ * ~6k requests/s with the server idle (0.6 s of CPU in 3 s), so only ~18 of
+ * the 256 connections were being served. With level-triggered poll the same
+ * runs gave 37-45k requests/s, 6 of 6 (2026-11-26). The mechanism inside
+ * libmicrohttpd 0.9.75 was not isolated (a one-shot burst of 200 fresh
+ * connections does not reproduce it; sustained keep-alive load does);
+ * bench/'s 256-connection points would show a recurrence. poll costs
+ * O(open connections) per wake-up, small at the few connections API servers
+ * keep; bench/ also measures 1000 idle connections.
  *
  * Why not SO_REUSEPORT with one listening daemon per core: the kernel picks
  * the socket by a hash of the 4-tuple, which is random for a handful of

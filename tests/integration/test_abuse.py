@@ -11,6 +11,7 @@ import os
 import random
 import resource
 import socket
+import subprocess
 import ssl
 import sys
 import threading
@@ -139,6 +140,24 @@ class Abuse(h.ServerTestCase):
             self.fail("%s: connection still open after %.0fs" % (what, h.t(5)))
         finally:
             s.close()
+
+    def test_burst_of_new_connections(self):
+        """200 connections opened at once are all answered, well before the
+        4 s timeout that closes connections which never sent a request: the
+        acceptor must hand every one of a burst to a daemon that serves it."""
+        n = 200
+        url = "https://localhost:%d/healthz" % self.srv.port
+        t0 = time.monotonic()
+        p = subprocess.run(["curl", "-sS", "--parallel", "--parallel-immediate",
+                            "--parallel-max", str(n), "--cacert", h.certs()["ca"],
+                            "--max-time", str(h.t(10)),
+                            "-w", "%{http_code}\n"] + ["-o", "/dev/null", url] * n,
+                           capture_output=True, timeout=h.t(60))
+        took = time.monotonic() - t0
+        codes = p.stdout.decode().split()
+        print("burst of %d connections: %d answered 200 in %.2fs" % (n, codes.count("200"), took))
+        self.assertEqual(codes.count("200"), n, p.stderr.decode()[-500:])
+        self.assertLess(took, h.t(3.5))
 
     def test_plain_http_on_tls_port(self):
         self.tcp_garbage_closed(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n", "plain HTTP")
