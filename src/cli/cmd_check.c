@@ -16,7 +16,7 @@
 
 #include "osw/admit.h"
 
-#include "cli/check.h"
+#include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/input.h"
 #include "source/source.h"
@@ -92,8 +92,7 @@ static json_t *build_review(json_t *pool, unsigned long n)
                      "AdmissionReview", "request", req);
 }
 
-static void judge_pool(const char *file, json_t *pool, const struct osw_snapshot *snap,
-                       struct verdicts *v)
+static void judge_pool(json_t *pool, const struct osw_snapshot *snap, struct verdicts *v)
 {
     struct osw_admit a;
     json_t *review = build_review(pool, ++v->pools);
@@ -110,7 +109,6 @@ static void judge_pool(const char *file, json_t *pool, const struct osw_snapshot
     /* The line starts with the pool's name and its verdict, before anything
      * else (CONTRACT.md); a denial then carries the server's message. */
     json_t *name = json_object_get(json_object_get(pool, "metadata"), "name");
-    (void)file;
     if (json_is_string(name) && json_string_length(name) > 0)
         put_clean(json_string_value(name), json_string_length(name), stdout);
     else
@@ -139,19 +137,19 @@ out:
     osw_admit_reset(&a, false);
 }
 
-static void judge_object(const char *file, json_t *obj, const struct osw_snapshot *snap,
-                         unsigned depth, struct verdicts *v)
+static void judge_object(json_t *obj, const struct osw_snapshot *snap, unsigned depth,
+                         struct verdicts *v)
 {
     if (!json_is_object(obj) || v->failed)
         return;
     const json_t *items = list_items(obj);
     if (items && depth < MAX_LIST_NESTING) {
         for (size_t i = 0; i < json_array_size(items) && !v->failed; i++)
-            judge_object(file, json_array_get(items, i), snap, depth + 1, v);
+            judge_object(json_array_get(items, i), snap, depth + 1, v);
         return;
     }
     if (is_mcp(obj))
-        judge_pool(file, obj, snap, v);
+        judge_pool(obj, snap, v);
 }
 
 /* Reads and parses one manifest into `*docs`; prints the error and returns
@@ -236,7 +234,7 @@ int osw_cmd_check(int argc, char **argv)
     for (size_t i = 0; i < pos.len && !v.failed; i++) {
         json_t *docs = json_array_get(files, i);
         for (size_t j = 0; j < json_array_size(docs) && !v.failed; j++)
-            judge_object(pos.items[i], json_array_get(docs, j), snap, 0, &v);
+            judge_object(json_array_get(docs, j), snap, 0, &v);
     }
     if (fflush(stdout) != 0 || v.failed) {
         if (!v.failed)

@@ -8,6 +8,7 @@
  * name atomically) into place, so a crash never leaves half a file and an
  * existing file is never silently replaced.
  */
+#include "cli/commands.h"
 #include "cli/gencerts.h"
 
 #include <errno.h>

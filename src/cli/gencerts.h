@@ -25,8 +25,4 @@
 enum osw_err osw_gencerts_write(const char *dir, const char *const *dns_names, size_t n, bool force,
                                 struct osw_errbuf *eb);
 
-/* `gen-certs --dir D --dns-name N... [--force]`: 0 written, 1 a file exists
- * or writing failed, 2 bad or missing flags. argv[0] is "gen-certs". */
-int osw_cmd_gencerts(int argc, char **argv);
-
 #endif /* OSW_CLI_GENCERTS_H */

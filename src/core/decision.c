@@ -46,8 +46,7 @@ void osw_decision_free(struct osw_decision *d)
     free(d->cause.message);
     for (size_t i = 0; i < d->nwarnings; i++)
         free(d->warnings[i]);
-    struct osw_buf patch = d->patch;
-    osw_buf_free(&patch);
+    osw_buf_free(&d->patch);
     osw_decision_init(d);
 }
 

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "cli/check.h"
+#include "cli/commands.h"
 
 #define D      OSW_TEST_DATA
 #define OSIS   D "/osimagestream.yaml"

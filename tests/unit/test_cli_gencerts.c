@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cli/commands.h"
 #include "cli/gencerts.h"
 #include "tls/certstore.h"
 
