@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -42,56 +44,26 @@ struct fx {
 
 static const char *const fnames[3] = {"ca.crt", "tls.crt", "tls.key"};
 
-static void pathf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void pathf(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < len);
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     memcpy(f->dir, "/tmp/osw-gencerts-XXXXXX", sizeof("/tmp/osw-gencerts-XXXXXX"));
     assert_non_null(mkdtemp(f->dir));
-    pathf(f->out, sizeof(f->out), "%s/certs", f->dir);
+    osw_test_pathf(f->out, sizeof(f->out), "%s/certs", f->dir);
     for (int i = 0; i < 3; i++)
-        pathf(f->path[i], sizeof(f->path[i]), "%s/%s", f->out, fnames[i]);
+        osw_test_pathf(f->path[i], sizeof(f->path[i]), "%s/%s", f->out, fnames[i]);
     umask(022);
     *state = f;
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    osw_test_rmtree(f->dir);
     free(f);
     return 0;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    char *buf = calloc(1, 65536);
-    assert_non_null(buf);
-    *len = fread(buf, 1, 65535, fp);
-    fclose(fp);
-    return buf;
 }
 
 static X509 *load_cert(const char *path)
@@ -154,12 +126,12 @@ static void test_files_and_modes(void **state)
 static void test_nested_dir_created(void **state)
 {
     struct fx *f = *state;
-    pathf(f->out, sizeof(f->out), "%s/a/b/c/", f->dir);
+    osw_test_pathf(f->out, sizeof(f->out), "%s/a/b/c/", f->dir);
     const char *names[] = {"localhost"};
     struct osw_errbuf eb = {{0}};
     assert_int_equal(osw_gencerts_write(f->out, names, 1, false, &eb), OSW_OK);
     char p[256];
-    pathf(p, sizeof(p), "%s/a/b/c/tls.key", f->dir);
+    osw_test_pathf(p, sizeof(p), "%s/a/b/c/tls.key", f->dir);
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
 }
@@ -293,9 +265,9 @@ static void test_refuses_each_existing_file(void **state)
 {
     struct fx *f = *state;
     for (int i = 0; i < 3; i++) {
-        pathf(f->out, sizeof(f->out), "%s/d%d", f->dir, i);
+        osw_test_pathf(f->out, sizeof(f->out), "%s/d%d", f->dir, i);
         char p[256];
-        pathf(p, sizeof(p), "%s/%s", f->out, fnames[i]);
+        osw_test_pathf(p, sizeof(p), "%s/%s", f->out, fnames[i]);
         assert_int_equal(mkdir(f->out, 0700), 0);
         FILE *fp = fopen(p, "w");
         assert_non_null(fp);
@@ -307,7 +279,7 @@ static void test_refuses_each_existing_file(void **state)
         assert_null(strchr(eb.msg, '\n'));
         assert_int_equal(count_entries(f->out), 1); /* nothing added */
         size_t len;
-        char *b = slurp(p, &len);
+        char *b = osw_test_slurp(p, &len);
         assert_string_equal(b, "precious\n");
         free(b);
         struct stat st;
@@ -324,19 +296,19 @@ static void test_second_run_refused_force_replaces(void **state)
     char *before[3];
     size_t blen[3];
     for (int i = 0; i < 3; i++)
-        before[i] = slurp(f->path[i], &blen[i]);
+        before[i] = osw_test_slurp(f->path[i], &blen[i]);
     assert_int_equal(gen(f, false, &eb), OSW_EEXISTS);
     assert_non_null(strstr(eb.msg, "ca.crt"));
     for (int i = 0; i < 3; i++) {
         size_t len;
-        char *now = slurp(f->path[i], &len);
+        char *now = osw_test_slurp(f->path[i], &len);
         assert_true(len == blen[i] && memcmp(now, before[i], len) == 0);
         free(now);
     }
     assert_int_equal(gen(f, true, &eb), OSW_OK);
     for (int i = 0; i < 3; i++) {
         size_t len;
-        char *now = slurp(f->path[i], &len);
+        char *now = osw_test_slurp(f->path[i], &len);
         assert_false(len == blen[i] && memcmp(now, before[i], len) == 0);
         free(now);
         free(before[i]);
@@ -363,7 +335,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(access(f->out, F_OK), -1); /* nothing created */
     /* The directory is a file. */
     char file[200];
-    pathf(file, sizeof(file), "%s/file", f->dir);
+    osw_test_pathf(file, sizeof(file), "%s/file", f->dir);
     FILE *fp = fopen(file, "w");
     assert_non_null(fp);
     fclose(fp);
@@ -392,7 +364,7 @@ static void test_concurrent_runs_one_wins(void **state)
 {
     struct fx *f = *state;
     for (int round = 0; round < 20; round++) {
-        pathf(f->out, sizeof(f->out), "%s/race%d", f->dir, round);
+        osw_test_pathf(f->out, sizeof(f->out), "%s/race%d", f->dir, round);
         assert_int_equal(mkdir(f->out, 0755), 0);
         struct racer r[2] = {{f->out, OSW_OK}, {f->out, OSW_OK}};
         pthread_t t[2];
@@ -405,7 +377,7 @@ static void test_concurrent_runs_one_wins(void **state)
         assert_int_equal(count_entries(f->out), 3);
         char p[3][200];
         for (int i = 0; i < 3; i++)
-            pathf(p[i], sizeof(p[i]), "%s/%s", f->out, fnames[i]);
+            osw_test_pathf(p[i], sizeof(p[i]), "%s/%s", f->out, fnames[i]);
         X509 *ca = load_cert(p[0]), *leaf = load_cert(p[1]);
         EVP_PKEY *key = load_key(p[2]);
         EVP_PKEY *ca_pub = X509_get0_pubkey(ca);
@@ -433,8 +405,8 @@ static int run(const struct fx *f, char **out, char **err, ...)
     va_end(ap);
     argv[argc] = NULL;
     char po[200], pe[200];
-    pathf(po, sizeof(po), "%s/stdout", f->dir);
-    pathf(pe, sizeof(pe), "%s/stderr", f->dir);
+    osw_test_pathf(po, sizeof(po), "%s/stdout", f->dir);
+    osw_test_pathf(pe, sizeof(pe), "%s/stderr", f->dir);
     fflush(stdout);
     fflush(stderr);
     int so = dup(1), se = dup(2);
@@ -453,8 +425,8 @@ static int run(const struct fx *f, char **out, char **err, ...)
     close(fo);
     close(fe);
     size_t len;
-    *out = slurp(po, &len);
-    *err = slurp(pe, &len);
+    *out = osw_test_slurp(po, &len);
+    *err = osw_test_slurp(pe, &len);
     return code;
 }
 

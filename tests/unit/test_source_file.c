@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "source/source.h"
 
 #define IMG  "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:"
@@ -157,14 +159,6 @@ static int log_count(struct fixture *f, const char *needle)
     return count;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -191,7 +185,7 @@ static int teardown(void **state)
     osw_metrics_free(f->metrics);
     close(f->logfd);
     unlink(f->logpath);
-    assert_int_equal(nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+    assert_int_equal(osw_test_rmtree(f->dir), 0);
     free(f);
     return 0;
 }

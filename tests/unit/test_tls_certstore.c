@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <openssl/evp.h>
@@ -58,26 +60,15 @@ static long long fake_clock(void *ctx)
     return *(const long long *)ctx;
 }
 
-static void pathf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void pathf(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < len);
-}
-
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     memcpy(f->dir, "/tmp/osw-certstore-XXXXXX", sizeof("/tmp/osw-certstore-XXXXXX"));
     assert_non_null(mkdtemp(f->dir));
-    pathf(f->cert, sizeof(f->cert), "%s/tls.crt", f->dir);
-    pathf(f->key, sizeof(f->key), "%s/tls.key", f->dir);
-    pathf(f->logpath, sizeof(f->logpath), "%s/log.txt", f->dir);
+    osw_test_pathf(f->cert, sizeof(f->cert), "%s/tls.crt", f->dir);
+    osw_test_pathf(f->key, sizeof(f->key), "%s/tls.key", f->dir);
+    osw_test_pathf(f->logpath, sizeof(f->logpath), "%s/log.txt", f->dir);
     int fd = open(f->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
     assert_true(fd >= 0);
     osw_log_init(&f->log, OSW_LOG_DEBUG, OSW_LOG_TEXT, fd);
@@ -87,20 +78,12 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fx *f = *state;
     close(f->log.fd);
     osw_metrics_free(f->m);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    osw_test_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -115,22 +98,11 @@ static void write_bytes(const char *path, const void *data, size_t len)
     assert_int_equal(close(fd), 0);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    char *buf = calloc(1, 1 << 20);
-    assert_non_null(buf);
-    *len = fread(buf, 1, (1 << 20) - 1, fp);
-    fclose(fp);
-    return buf;
-}
-
 /* In place: the same inode, truncated and rewritten. */
 static void copy_in_place(const char *src, const char *dst)
 {
     size_t len;
-    char *buf = slurp(src, &len);
+    char *buf = osw_test_slurp(src, &len);
     write_bytes(dst, buf, len);
     free(buf);
 }
@@ -139,7 +111,7 @@ static void copy_in_place(const char *src, const char *dst)
 static void copy_rename(const char *src, const char *dst)
 {
     char tmp[300];
-    pathf(tmp, sizeof(tmp), "%s.new", dst);
+    osw_test_pathf(tmp, sizeof(tmp), "%s.new", dst);
     copy_in_place(src, tmp);
     assert_int_equal(rename(tmp, dst), 0);
 }
@@ -147,7 +119,7 @@ static void copy_rename(const char *src, const char *dst)
 static size_t count_in_file(const char *path, const char *needle)
 {
     size_t len, n = 0;
-    char *buf = slurp(path, &len);
+    char *buf = osw_test_slurp(path, &len);
     for (const char *p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
         n++;
     free(buf);
@@ -162,10 +134,10 @@ static void gen_pair(const struct fx *f, const char *name, char *crt, char *key,
     char dir[200];
     const char *names[] = {"localhost"};
     struct osw_errbuf eb = {{0}};
-    pathf(dir, sizeof(dir), "%s/%s", f->dir, name);
+    osw_test_pathf(dir, sizeof(dir), "%s/%s", f->dir, name);
     assert_int_equal(osw_gencerts_write(dir, names, 1, false, &eb), OSW_OK);
-    pathf(crt, len, "%s/tls.crt", dir);
-    pathf(key, len, "%s/tls.key", dir);
+    osw_test_pathf(crt, len, "%s/tls.crt", dir);
+    osw_test_pathf(key, len, "%s/tls.key", dir);
 }
 
 /* A self-signed pair with its own lifetime: RSA 2048 or ECDSA P-256; the key
@@ -214,7 +186,7 @@ static bool leaf_is(const struct osw_certpair *p, const char *path)
     unsigned n;
     gnutls_privkey_t k;
     size_t len;
-    char *pem = slurp(path, &len);
+    char *pem = osw_test_slurp(path, &len);
     gnutls_datum_t in = {(unsigned char *)pem, (unsigned)len}, der = {NULL, 0};
     assert_true(gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) >= 0);
     osw_certpair_get(p, &pc, &n, &k);
@@ -311,7 +283,7 @@ static void test_load_rsa(void **state)
     struct fx *f = *state;
     selfsigned(f->cert, f->key, true, 10, true);
     size_t len;
-    char *pem = slurp(f->key, &len);
+    char *pem = osw_test_slurp(f->key, &len);
     assert_non_null(strstr(pem, "BEGIN RSA PRIVATE KEY"));
     free(pem);
     struct osw_certstore *st = open_store(f);
@@ -332,7 +304,7 @@ static void test_load_ec_traditional_key(void **state)
     struct fx *f = *state;
     selfsigned(f->cert, f->key, false, 20, true);
     size_t len;
-    char *pem = slurp(f->key, &len);
+    char *pem = osw_test_slurp(f->key, &len);
     assert_non_null(strstr(pem, "BEGIN EC PRIVATE KEY"));
     free(pem);
     struct osw_certstore *st = open_store(f);
@@ -348,9 +320,9 @@ static void test_load_chain(void **state)
     struct fx *f = *state;
     char crt[256], key[256], ca[256];
     gen_pair(f, "a", crt, key, sizeof(crt));
-    pathf(ca, sizeof(ca), "%s/a/ca.crt", f->dir);
+    osw_test_pathf(ca, sizeof(ca), "%s/a/ca.crt", f->dir);
     size_t l1, l2;
-    char *leaf = slurp(crt, &l1), *cab = slurp(ca, &l2);
+    char *leaf = osw_test_slurp(crt, &l1), *cab = osw_test_slurp(ca, &l2);
     FILE *fp = fopen(f->cert, "w");
     assert_non_null(fp);
     fwrite(leaf, 1, l1, fp);
@@ -487,19 +459,19 @@ static void test_reload_rename_over(void **state)
 static void secret_version(const struct fx *f, const char *ts, const char *crt, const char *key)
 {
     char d[300], p[320];
-    pathf(d, sizeof(d), "%s/vol/%s", f->dir, ts);
+    osw_test_pathf(d, sizeof(d), "%s/vol/%s", f->dir, ts);
     assert_int_equal(mkdir(d, 0755), 0);
-    pathf(p, sizeof(p), "%s/tls.crt", d);
+    osw_test_pathf(p, sizeof(p), "%s/tls.crt", d);
     copy_in_place(crt, p);
-    pathf(p, sizeof(p), "%s/tls.key", d);
+    osw_test_pathf(p, sizeof(p), "%s/tls.key", d);
     copy_in_place(key, p);
 }
 
 static void secret_point(const struct fx *f, const char *ts)
 {
     char tmp[300], data[300];
-    pathf(tmp, sizeof(tmp), "%s/vol/..data_tmp", f->dir);
-    pathf(data, sizeof(data), "%s/vol/..data", f->dir);
+    osw_test_pathf(tmp, sizeof(tmp), "%s/vol/..data_tmp", f->dir);
+    osw_test_pathf(data, sizeof(data), "%s/vol/..data", f->dir);
     assert_int_equal(symlink(ts, tmp), 0);
     assert_int_equal(rename(tmp, data), 0);
 }
@@ -507,11 +479,11 @@ static void secret_point(const struct fx *f, const char *ts)
 static void secret_remove(const struct fx *f, const char *ts)
 {
     char p[320];
-    pathf(p, sizeof(p), "%s/vol/%s/tls.crt", f->dir, ts);
+    osw_test_pathf(p, sizeof(p), "%s/vol/%s/tls.crt", f->dir, ts);
     assert_int_equal(unlink(p), 0);
-    pathf(p, sizeof(p), "%s/vol/%s/tls.key", f->dir, ts);
+    osw_test_pathf(p, sizeof(p), "%s/vol/%s/tls.key", f->dir, ts);
     assert_int_equal(unlink(p), 0);
-    pathf(p, sizeof(p), "%s/vol/%s", f->dir, ts);
+    osw_test_pathf(p, sizeof(p), "%s/vol/%s", f->dir, ts);
     assert_int_equal(rmdir(p), 0);
 }
 
@@ -521,12 +493,12 @@ static void test_reload_secret_symlink_swap(void **state)
     char ac[256], ak[256], bc[256], bk[256], vol[200];
     gen_pair(f, "a", ac, ak, sizeof(ac));
     gen_pair(f, "b", bc, bk, sizeof(ac));
-    pathf(vol, sizeof(vol), "%s/vol", f->dir);
+    osw_test_pathf(vol, sizeof(vol), "%s/vol", f->dir);
     assert_int_equal(mkdir(vol, 0755), 0);
     secret_version(f, "..2024_01_01_00_00_00.1", ac, ak);
     secret_point(f, "..2024_01_01_00_00_00.1");
-    pathf(f->cert, sizeof(f->cert), "%s/tls.crt", vol);
-    pathf(f->key, sizeof(f->key), "%s/tls.key", vol);
+    osw_test_pathf(f->cert, sizeof(f->cert), "%s/tls.crt", vol);
+    osw_test_pathf(f->key, sizeof(f->key), "%s/tls.key", vol);
     assert_int_equal(symlink("..data/tls.crt", f->cert), 0);
     assert_int_equal(symlink("..data/tls.key", f->key), 0);
     struct osw_certstore *st = open_store(f);
