@@ -263,6 +263,51 @@ static void format_ts(char out[32])
     snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
 }
 
+/* How one format writes a field: `sep` before the key, the key encoder, `kv`
+ * between key and value, and the string encoder. Numbers are shared. */
+struct field_style {
+    const char *sep, *kv;
+    bool json;
+    enum osw_err (*key)(struct osw_buf *b, struct osw_str s);
+    enum osw_err (*str)(struct osw_buf *b, struct osw_str s);
+};
+
+static enum osw_err json_key(struct osw_buf *b, struct osw_str s)
+{
+    return osw_buf_append_json_string(b, s);
+}
+
+static const struct field_style json_style = {",", ":", true, json_key, json_value};
+static const struct field_style text_style = {" ", "=", false, text_escaped, text_value};
+
+static enum osw_err append_fields(struct osw_buf *b, const struct field_style *st,
+                                  const struct osw_log_field *fields, size_t n)
+{
+    enum osw_err err = OSW_OK;
+    for (size_t i = 0; i < n && err == OSW_OK; i++) {
+        const struct osw_log_field *f = &fields[i];
+        if (f->key == NULL)
+            continue;
+        if ((err = osw_buf_append_cstr(b, st->sep)) != OSW_OK ||
+            (err = st->key(b, osw_str_from_cstr(f->key))) != OSW_OK ||
+            (err = osw_buf_append_cstr(b, st->kv)) != OSW_OK)
+            return err;
+        switch (f->type) {
+        case OSW_LF_INT:
+            err = osw_buf_printf(b, "%lld", f->i);
+            break;
+        case OSW_LF_DOUBLE:
+            err = double_value(b, f->d, st->json);
+            break;
+        case OSW_LF_STR:
+        default:
+            err = st->str(b, f->s);
+            break;
+        }
+    }
+    return err;
+}
+
 static enum osw_err build_json(struct osw_buf *b, const char *ts, enum osw_log_level level,
                                const char *msg, const struct osw_log_field *fields, size_t n)
 {
@@ -273,29 +318,8 @@ static enum osw_err build_json(struct osw_buf *b, const char *ts, enum osw_log_l
         return err;
     if ((err = json_value(b, osw_str_from_cstr(msg))) != OSW_OK)
         return err;
-    for (size_t i = 0; i < n; i++) {
-        const struct osw_log_field *f = &fields[i];
-        if (f->key == NULL)
-            continue;
-        if ((err = osw_buf_append(b, ",", 1)) != OSW_OK ||
-            (err = osw_buf_append_json_string(b, osw_str_from_cstr(f->key))) != OSW_OK ||
-            (err = osw_buf_append(b, ":", 1)) != OSW_OK)
-            return err;
-        switch (f->type) {
-        case OSW_LF_INT:
-            err = osw_buf_printf(b, "%lld", f->i);
-            break;
-        case OSW_LF_DOUBLE:
-            err = double_value(b, f->d, true);
-            break;
-        case OSW_LF_STR:
-        default:
-            err = json_value(b, f->s);
-            break;
-        }
-        if (err != OSW_OK)
-            return err;
-    }
+    if ((err = append_fields(b, &json_style, fields, n)) != OSW_OK)
+        return err;
     return osw_buf_append(b, "}\n", 2);
 }
 
@@ -314,29 +338,8 @@ static enum osw_err build_text(struct osw_buf *b, const char *ts, enum osw_log_l
         return err;
     if (mlen < m.len && (err = osw_buf_append(b, "...", 3)) != OSW_OK)
         return err;
-    for (size_t i = 0; i < n; i++) {
-        const struct osw_log_field *f = &fields[i];
-        if (f->key == NULL)
-            continue;
-        if ((err = osw_buf_append(b, " ", 1)) != OSW_OK ||
-            (err = text_escaped(b, osw_str_from_cstr(f->key))) != OSW_OK ||
-            (err = osw_buf_append(b, "=", 1)) != OSW_OK)
-            return err;
-        switch (f->type) {
-        case OSW_LF_INT:
-            err = osw_buf_printf(b, "%lld", f->i);
-            break;
-        case OSW_LF_DOUBLE:
-            err = double_value(b, f->d, false);
-            break;
-        case OSW_LF_STR:
-        default:
-            err = text_value(b, f->s);
-            break;
-        }
-        if (err != OSW_OK)
-            return err;
-    }
+    if ((err = append_fields(b, &text_style, fields, n)) != OSW_OK)
+        return err;
     return osw_buf_append(b, "\n", 1);
 }
 
