@@ -119,19 +119,9 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
                  const struct osw_server_config *cfg)
 {
     struct osw_errbuf eb;
-    /* Preflight, silently: the contract wants a start-up failure to be one
-     * line on stderr, so check the inputs before any component that logs
-     * exists (a good certificate would otherwise log before a bad
-     * OSImageStream file is reported). */
-    struct osw_snapshot *probe = NULL;
-    if (osw_source_load_file(f->osis_file, &probe, &eb) != OSW_OK)
-        return fail(eb.msg);
-    osw_snapshot_unref(probe);
-    struct osw_certstore *probe_certs = NULL;
-    if (osw_certstore_new(f->cert, f->key, NULL, NULL, &probe_certs, &eb) != OSW_OK)
-        return fail(eb.msg);
-    osw_certstore_free(probe_certs);
-
+    /* Nothing logs before every input has been checked (the certificate
+     * store is silent on its first load, the file source logs only once it
+     * has loaded), so a start-up failure stays one line on stderr. */
     c->metrics = osw_metrics_new();
     if (!c->metrics)
         return fail("out of memory");
