@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "osw/admit.h"
-#include "osw/snapshot.h"
+#include "osw/osis.h"
 
 #ifndef OSW_BENCH_DATA
 #define OSW_BENCH_DATA "tests/data"
@@ -200,9 +200,9 @@ static int cmp_double(const void *a, const void *b)
  * reader's), then repeats osw_admit() in batches for REPS slices of
  * `opt->seconds`. Returns false when the call fails or does not answer 200.
  */
-static bool run_case(const struct options *opt, const struct body *b,
-                     const struct osw_snapshot *snap, enum osw_endpoint ep, enum osw_reader rd,
-                     struct osw_buf *reference, struct result *res)
+static bool run_case(const struct options *opt, const struct body *b, const struct osw_osis *snap,
+                     enum osw_endpoint ep, enum osw_reader rd, struct osw_buf *reference,
+                     struct result *res)
 {
     const struct osw_str name = OSW_STR_LIT("cluster");
     struct osw_admit a;
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
     struct body bodies[5];
     struct result results[5][2][2]; /* body, endpoint, reader */
     size_t nbodies = 0;
-    struct osw_snapshot *snap = NULL;
+    struct osw_osis *snap = NULL;
     struct osw_errbuf eb;
     json_t *fixture = NULL, *isj = NULL;
     json_error_t jerr;
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "osw-microbench: %s: %s\n", path, jerr.text);
         goto out;
     }
-    if (osw_snapshot_parse(isj, &snap, &eb) != OSW_OK) {
+    if (osw_osis_parse(isj, &snap, &eb) != OSW_OK) {
         fprintf(stderr, "osw-microbench: %s: %s\n", path, eb.msg);
         goto out;
     }
@@ -392,6 +392,6 @@ out:
         free(bodies[i].text);
     json_decref(fixture);
     json_decref(isj);
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
     return rc;
 }

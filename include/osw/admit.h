@@ -32,7 +32,7 @@ void osw_admit_reset(struct osw_admit *a, bool keep_buffer);
  * Returns OSW_OK whenever `a` holds an answer to send (200 or 400);
  * OSW_ENOMEM otherwise (answer 500).
  */
-enum osw_err osw_admit(const char *body, size_t len, const struct osw_snapshot *snap,
+enum osw_err osw_admit(const char *body, size_t len, const struct osw_osis *snap,
                        enum osw_endpoint ep, struct osw_str osimagestream_name,
                        enum osw_reader reader, struct osw_admit *a);
 

@@ -12,7 +12,7 @@
 #include "osw/buf.h"
 #include "osw/error.h"
 #include "osw/review.h"
-#include "osw/snapshot.h"
+#include "osw/osis.h"
 
 enum osw_endpoint {
     OSW_EP_VALIDATE = 0,
@@ -71,7 +71,7 @@ void osw_decision_free(struct osw_decision *d); /* frees owned strings; NULL is 
  * reads has the wrong JSON type (answered 400; `eb` says which); OSW_ENOMEM.
  * `out` must be initialised; on error it holds nothing to free but is safe to free.
  */
-enum osw_err osw_decide(const struct osw_review *r, const struct osw_snapshot *snap,
+enum osw_err osw_decide(const struct osw_review *r, const struct osw_osis *snap,
                         enum osw_endpoint ep, struct osw_str osimagestream_name,
                         struct osw_decision *out, struct osw_errbuf *eb);
 

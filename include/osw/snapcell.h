@@ -12,12 +12,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "osw/snapshot.h"
+#include "osw/osis.h"
 
 struct osw_snapcell {
-    _Atomic(struct osw_snapshot *) current; /* one reference owned by the cell */
-    atomic_uint acquiring;                  /* readers between load and ref */
-    atomic_bool synced;                     /* a source has published at least once */
+    _Atomic(struct osw_osis *) current; /* one reference owned by the cell */
+    atomic_uint acquiring;              /* readers between load and ref */
+    atomic_bool synced;                 /* a source has published at least once */
 };
 
 void osw_snapcell_init(struct osw_snapcell *c);
@@ -26,12 +26,12 @@ void osw_snapcell_destroy(struct osw_snapcell *c);
 
 /* A new reference to the current snapshot (caller unrefs), or NULL when the
  * cache is empty. Lock-free. */
-struct osw_snapshot *osw_snapcell_acquire(struct osw_snapcell *c);
+struct osw_osis *osw_snapcell_acquire(struct osw_snapcell *c);
 
 /* Makes `s` current (takes ownership of the caller's reference; NULL empties
  * the cache, as a DELETED event does) and marks the cell synced. The old
  * snapshot is released once no reader is between load and ref. */
-void osw_snapcell_publish(struct osw_snapcell *c, struct osw_snapshot *s);
+void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s);
 
 /* Whether osw_snapcell_publish() was ever called. */
 bool osw_snapcell_synced(struct osw_snapcell *c);

@@ -92,7 +92,7 @@ static json_t *build_review(json_t *pool, unsigned long n)
                      "AdmissionReview", "request", req);
 }
 
-static void judge_pool(json_t *pool, const struct osw_snapshot *snap, struct verdicts *v)
+static void judge_pool(json_t *pool, const struct osw_osis *snap, struct verdicts *v)
 {
     struct osw_admit a;
     json_t *review = build_review(pool, ++v->pools);
@@ -137,7 +137,7 @@ out:
     osw_admit_reset(&a, false);
 }
 
-static void judge_object(json_t *obj, const struct osw_snapshot *snap, unsigned depth,
+static void judge_object(json_t *obj, const struct osw_osis *snap, unsigned depth,
                          struct verdicts *v)
 {
     if (!json_is_object(obj) || v->failed)
@@ -193,7 +193,7 @@ int osw_cmd_check(int argc, char **argv)
         sizeof(flags) / sizeof(flags[0]),
         SIZE_MAX};
     struct osw_strlist pos = {NULL, 0};
-    struct osw_snapshot *snap = NULL;
+    struct osw_osis *snap = NULL;
     struct osw_errbuf eb;
     struct verdicts v = {0, false, false};
     json_t *files = NULL; /* one array of documents per manifest */
@@ -244,7 +244,7 @@ int osw_cmd_check(int argc, char **argv)
     rc = v.denied ? 1 : 0;
 out:
     json_decref(files);
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
     osw_strlist_free(&pos);
     return rc;
 }

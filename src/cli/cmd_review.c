@@ -35,7 +35,7 @@ int osw_cmd_review(int argc, char **argv)
         sizeof(flags) / sizeof(flags[0]),
         1};
     struct osw_strlist pos = {NULL, 0};
-    struct osw_snapshot *snap = NULL;
+    struct osw_osis *snap = NULL;
     struct osw_buf in = OSW_BUF_INIT;
     struct osw_admit a;
     struct osw_errbuf eb;
@@ -83,7 +83,7 @@ int osw_cmd_review(int argc, char **argv)
 out:
     osw_admit_reset(&a, false);
     osw_buf_free(&in);
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
     osw_strlist_free(&pos);
     return rc;
 }

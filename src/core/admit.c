@@ -36,7 +36,7 @@ static enum osw_err answer_400(struct osw_admit *a, const struct osw_errbuf *eb)
     return err;
 }
 
-enum osw_err osw_admit(const char *body, size_t len, const struct osw_snapshot *snap,
+enum osw_err osw_admit(const char *body, size_t len, const struct osw_osis *snap,
                        enum osw_endpoint ep, struct osw_str osimagestream_name,
                        enum osw_reader reader, struct osw_admit *a)
 {

@@ -31,7 +31,7 @@ enum osw_err osw_message_invalid(struct osw_decision *d, struct osw_str pool, co
 char *osw_message_required(void);
 char *osw_message_wrong_type(enum osw_jtype got, const char *field, const char *want);
 char *osw_message_bad_name(struct osw_str name);
-char *osw_message_unsupported(struct osw_str name, const struct osw_snapshot *snap);
+char *osw_message_unsupported(struct osw_str name, const struct osw_osis *snap);
 
 /* The 503 denial when nothing is cached. */
 enum osw_err osw_message_unavailable(struct osw_decision *d, struct osw_str pool,

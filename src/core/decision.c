@@ -138,7 +138,7 @@ static bool old_names_same(const struct osw_review *r, struct osw_str name)
            osw_str_eq(old->stream_name.str, name);
 }
 
-static enum row classify(const struct osw_review *r, const struct osw_snapshot *snap,
+static enum row classify(const struct osw_review *r, const struct osw_osis *snap,
                          const struct osw_stream **found)
 {
     const struct osw_object_view *o = &r->object;
@@ -153,7 +153,7 @@ static enum row classify(const struct osw_review *r, const struct osw_snapshot *
         return ROW_REQUIRED;
     if (n->type != OSW_JT_STRING || !osw_str_is_dns1123_subdomain(n->str))
         return ROW_INVALID;
-    if (snap && (*found = osw_snapshot_find(snap, n->str)) != NULL)
+    if (snap && (*found = osw_osis_find(snap, n->str)) != NULL)
         return ROW_FOUND;
     if (old_names_same(r, n->str))
         return ROW_KEPT;
@@ -185,8 +185,8 @@ static enum osw_err deny_invalid(const struct osw_review *r, struct osw_decision
                                osw_message_bad_name(o->stream_name.str));
 }
 
-static enum osw_err validate(const struct osw_review *r, const struct osw_snapshot *snap,
-                             enum row row, struct osw_str osis_name, struct osw_decision *d)
+static enum osw_err validate(const struct osw_review *r, const struct osw_osis *snap, enum row row,
+                             struct osw_str osis_name, struct osw_decision *d)
 {
     struct osw_str pool = pool_name(r);
     struct osw_str name = r->object.stream_name.str;
@@ -227,7 +227,7 @@ static enum osw_err mutate(const struct osw_review *r, enum row row, const struc
     return err;
 }
 
-enum osw_err osw_decide(const struct osw_review *r, const struct osw_snapshot *snap,
+enum osw_err osw_decide(const struct osw_review *r, const struct osw_osis *snap,
                         enum osw_endpoint ep, struct osw_str osimagestream_name,
                         struct osw_decision *out, struct osw_errbuf *eb)
 {

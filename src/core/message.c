@@ -89,7 +89,7 @@ char *osw_message_bad_name(struct osw_str name)
     return finish(&b, err);
 }
 
-char *osw_message_unsupported(struct osw_str name, const struct osw_snapshot *snap)
+char *osw_message_unsupported(struct osw_str name, const struct osw_osis *snap)
 {
     struct osw_buf b = OSW_BUF_INIT;
     enum osw_err err = osw_buf_append_cstr(&b, "Unsupported value: ");
@@ -97,12 +97,12 @@ char *osw_message_unsupported(struct osw_str name, const struct osw_snapshot *sn
         err = osw_message_quote(&b, name);
     if (err == OSW_OK)
         err = osw_buf_append_cstr(&b, ": supported values: ");
-    size_t n = osw_snapshot_count(snap);
+    size_t n = osw_osis_count(snap);
     for (size_t i = 0; i < n && err == OSW_OK; i++) {
         if (i > 0)
             err = osw_buf_append_cstr(&b, ", ");
         if (err == OSW_OK)
-            err = osw_message_quote(&b, osw_snapshot_at(snap, i)->name);
+            err = osw_message_quote(&b, osw_osis_at(snap, i)->name);
     }
     if (err == OSW_OK)
         err = osw_buf_append_cstr(&b, ". " OSW_SENTENCE_UNSUPPORTED);

@@ -26,10 +26,10 @@ void osw_snapcell_destroy(struct osw_snapcell *c)
 {
     if (!c)
         return;
-    osw_snapshot_unref(atomic_exchange(&c->current, NULL));
+    osw_osis_unref(atomic_exchange(&c->current, NULL));
 }
 
-struct osw_snapshot *osw_snapcell_acquire(struct osw_snapcell *c)
+struct osw_osis *osw_snapcell_acquire(struct osw_snapcell *c)
 {
     /*
      * All three operations are sequentially consistent. The increment is
@@ -37,15 +37,15 @@ struct osw_snapshot *osw_snapcell_acquire(struct osw_snapcell *c)
      * our load will see acquiring > 0 until we hold our own reference.
      */
     atomic_fetch_add(&c->acquiring, 1);
-    struct osw_snapshot *s = atomic_load(&c->current);
-    osw_snapshot_ref(s);
+    struct osw_osis *s = atomic_load(&c->current);
+    osw_osis_ref(s);
     atomic_fetch_sub(&c->acquiring, 1);
     return s;
 }
 
-void osw_snapcell_publish(struct osw_snapcell *c, struct osw_snapshot *s)
+void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s)
 {
-    struct osw_snapshot *old = atomic_exchange(&c->current, s);
+    struct osw_osis *old = atomic_exchange(&c->current, s);
     atomic_store(&c->synced, true);
     if (!old)
         return;
@@ -73,7 +73,7 @@ void osw_snapcell_publish(struct osw_snapcell *c, struct osw_snapshot *s)
             nanosleep(&ts, NULL);
         }
     }
-    osw_snapshot_unref(old);
+    osw_osis_unref(old);
 }
 
 bool osw_snapcell_synced(struct osw_snapcell *c)

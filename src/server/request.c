@@ -313,7 +313,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
                                     struct request *rq, const char *url, const char *method)
 {
     enum osw_endpoint ep = endpoint_of(rq->route);
-    struct osw_snapshot *snap = osw_snapcell_acquire(srv->deps.cell);
+    struct osw_osis *snap = osw_snapcell_acquire(srv->deps.cell);
     struct osw_admit a;
     enum osw_err err;
     enum MHD_Result ret;
@@ -321,7 +321,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
     osw_admit_init(&a);
     err = osw_admit(rq->body != NULL ? rq->body : "", rq->len, snap, ep,
                     osw_str_from_cstr(srv->osis_name), srv->reader, &a);
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
     if (err != OSW_OK) {
         osw_admit_reset(&a, false);
         rq->status = MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -62,7 +62,6 @@ enum osw_err osw_source_file_new(const char *path, const struct osw_source_env *
  * start with '{'). Used by the file source, `review` and `check`.
  * OSW_EIO: unreadable (eb says why); OSW_EBADOBJ: invalid (eb names the field).
  */
-enum osw_err osw_source_load_file(const char *path, struct osw_snapshot **out,
-                                  struct osw_errbuf *eb);
+enum osw_err osw_source_load_file(const char *path, struct osw_osis **out, struct osw_errbuf *eb);
 
 #endif /* OSW_SOURCE_H */

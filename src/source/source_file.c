@@ -105,7 +105,7 @@ static double wall_seconds(void)
 /* Parses the bytes of the file at `path` into a snapshot; `eb` then starts
  * with the path ("PATH: field: reason" or "PATH:LINE:COL: reason"). */
 static enum osw_err parse_bytes(const char *path, const char *data, size_t len,
-                                struct osw_snapshot **out, struct osw_errbuf *eb)
+                                struct osw_osis **out, struct osw_errbuf *eb)
 {
     struct osw_errbuf inner;
     json_t *docs = NULL;
@@ -123,7 +123,7 @@ static enum osw_err parse_bytes(const char *path, const char *data, size_t len,
                              path, json_array_size(docs));
         goto out;
     }
-    err = osw_snapshot_parse(json_array_get(docs, 0), out, &inner);
+    err = osw_osis_parse(json_array_get(docs, 0), out, &inner);
     if (err != OSW_OK)
         osw_errbuf_set(eb, err, "%s: %s", path, inner.msg);
 out:
@@ -153,8 +153,7 @@ static enum osw_err read_seen(const char *path, struct seen *s, struct osw_errbu
     return OSW_OK;
 }
 
-enum osw_err osw_source_load_file(const char *path, struct osw_snapshot **out,
-                                  struct osw_errbuf *eb)
+enum osw_err osw_source_load_file(const char *path, struct osw_osis **out, struct osw_errbuf *eb)
 {
     struct seen s;
     enum osw_err err = read_seen(path, &s, eb);
@@ -166,21 +165,21 @@ enum osw_err osw_source_load_file(const char *path, struct osw_snapshot **out,
     return err;
 }
 
-static void note_success(struct file_source *fs, const struct osw_snapshot *snap, const char *msg)
+static void note_success(struct file_source *fs, const struct osw_osis *snap, const char *msg)
 {
     struct osw_metrics *m = fs->base.env.metrics;
     struct osw_log_field f[] = {
         OSW_LOGF_CSTR("file", fs->path),
-        OSW_LOGF_STR("name", osw_snapshot_name(snap)),
-        OSW_LOGF_STR("resourceVersion", osw_snapshot_resource_version(snap)),
-        OSW_LOGF_INT("streams", osw_snapshot_count(snap)),
-        OSW_LOGF_STR("defaultStream", osw_snapshot_default(snap)),
+        OSW_LOGF_STR("name", osw_osis_name(snap)),
+        OSW_LOGF_STR("resourceVersion", osw_osis_resource_version(snap)),
+        OSW_LOGF_INT("streams", osw_osis_count(snap)),
+        OSW_LOGF_STR("defaultStream", osw_osis_default(snap)),
     };
 
     osw_log_write(fs->base.env.log, OSW_LOG_INFO, msg, f, sizeof(f) / sizeof(f[0]));
     if (m) {
         osw_metrics_osis_update(m, "success");
-        osw_metrics_set_streams(m, osw_snapshot_count(snap));
+        osw_metrics_set_streams(m, osw_osis_count(snap));
         osw_metrics_set_last_update(m, wall_seconds());
         osw_metrics_set_synced(m, true);
     }
@@ -195,7 +194,7 @@ static bool check_content(struct file_source *fs)
 {
     struct osw_errbuf eb;
     struct seen now;
-    struct osw_snapshot *snap = NULL;
+    struct osw_osis *snap = NULL;
     bool recheck = false;
 
     eb.msg[0] = '\0';
@@ -216,9 +215,9 @@ static bool check_content(struct file_source *fs)
     enum osw_err err =
         now.unreadable ? OSW_EIO : parse_bytes(fs->path, now.data, now.len, &snap, &eb);
     if (err == OSW_OK) {
-        osw_snapcell_publish(fs->base.env.cell, osw_snapshot_ref(snap));
+        osw_snapcell_publish(fs->base.env.cell, osw_osis_ref(snap));
         note_success(fs, snap, "OSImageStream file changed: new snapshot in use");
-        osw_snapshot_unref(snap);
+        osw_osis_unref(snap);
         seen_move(&fs->good, &now);
         seen_clear(&fs->suspect);
         seen_clear(&fs->rejected);
@@ -330,7 +329,7 @@ static void *watch_main(void *arg)
 static enum osw_err file_start(struct osw_source *src, struct osw_errbuf *eb)
 {
     struct file_source *fs = (struct file_source *)src;
-    struct osw_snapshot *snap = NULL;
+    struct osw_osis *snap = NULL;
     struct seen s;
     enum osw_err err;
 
@@ -349,9 +348,9 @@ static enum osw_err file_start(struct osw_source *src, struct osw_errbuf *eb)
     fs->started = true;
     seen_move(&fs->good, &s);
     stat_changed(fs); /* remember the file as it is now */
-    osw_snapcell_publish(fs->base.env.cell, osw_snapshot_ref(snap));
+    osw_snapcell_publish(fs->base.env.cell, osw_osis_ref(snap));
     note_success(fs, snap, "OSImageStream file loaded");
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
 
     fs->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fs->wake_fd < 0)

@@ -32,12 +32,12 @@ static const char osis[] =
     "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2\",\"osExtensionsImage\":"
     "\"quay.io/a/e@sha256:a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2\"}]}}";
 
-static struct osw_snapshot *snapshot(void)
+static struct osw_osis *snapshot(void)
 {
-    static struct osw_snapshot *s; /* built once per fuzzing process */
+    static struct osw_osis *s; /* built once per fuzzing process */
     if (!s) {
         json_t *j = json_loads(osis, 0, NULL);
-        CHECK(j && osw_snapshot_parse(j, &s, NULL) == OSW_OK);
+        CHECK(j && osw_osis_parse(j, &s, NULL) == OSW_OK);
         json_decref(j);
     }
     return s;

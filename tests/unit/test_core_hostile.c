@@ -19,14 +19,14 @@
 
 #include "osw/admit.h"
 
-static struct osw_snapshot *snap;
+static struct osw_osis *snap;
 
 static int setup(void **state)
 {
     (void)state;
     json_t *j = json_load_file(OSW_TEST_DATA "/osimagestream.json", 0, NULL);
     assert_non_null(j);
-    assert_int_equal(osw_snapshot_parse(j, &snap, NULL), OSW_OK);
+    assert_int_equal(osw_osis_parse(j, &snap, NULL), OSW_OK);
     json_decref(j);
     return 0;
 }
@@ -34,7 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
     return 0;
 }
 

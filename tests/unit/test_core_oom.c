@@ -67,8 +67,8 @@ static char *read_all(const char *name, size_t *len)
     return b;
 }
 
-static void exhaust(const char *body, size_t len, const struct osw_snapshot *snap,
-                    enum osw_endpoint ep, enum osw_reader reader, int want_status)
+static void exhaust(const char *body, size_t len, const struct osw_osis *snap, enum osw_endpoint ep,
+                    enum osw_reader reader, int want_status)
 {
     for (long n = 0;; n++) {
         struct osw_admit a;
@@ -103,8 +103,8 @@ static void test_admit_survives_every_allocation_failure(void **state)
     char *osis = read_all("osimagestream.json", &osis_len);
     char *rev = read_all("admissionreview-update-worker-rhel10.json", &rev_len);
     json_t *j = json_loadb(osis, osis_len, 0, NULL);
-    struct osw_snapshot *snap = NULL;
-    assert_int_equal(osw_snapshot_parse(j, &snap, NULL), OSW_OK);
+    struct osw_osis *snap = NULL;
+    assert_int_equal(osw_osis_parse(j, &snap, NULL), OSW_OK);
     json_decref(j);
     /* The fixture asks for rhel-10: mutate patches it, validate allows it;
      * with no snapshot, validate denies 503 (the message path). */
@@ -127,7 +127,7 @@ static void test_admit_survives_every_allocation_failure(void **state)
     for (int reader = 0; reader < 2; reader++)
         exhaust(body, body_len, snap, OSW_EP_MUTATE, (enum osw_reader)reader, 200);
     free(body);
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
     free(osis);
     free(rev);
 }

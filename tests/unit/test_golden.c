@@ -32,16 +32,16 @@
 
 #define GOLDEN_DIR OSW_TEST_DATA "/../golden"
 
-static struct osw_snapshot *load_snapshot(const char *file)
+static struct osw_osis *load_snapshot(const char *file)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/%s", OSW_TEST_DATA, file);
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     assert_non_null(j);
-    struct osw_snapshot *s = NULL;
+    struct osw_osis *s = NULL;
     struct osw_errbuf eb;
-    assert_int_equal(osw_snapshot_parse(j, &s, &eb), OSW_OK);
+    assert_int_equal(osw_osis_parse(j, &s, &eb), OSW_OK);
     json_decref(j);
     return s;
 }
@@ -139,8 +139,8 @@ static void apply_patch(json_t *doc, json_t *patch)
     }
 }
 
-static json_t *run_case(const char *body, size_t len, struct osw_snapshot *snap,
-                        enum osw_endpoint ep, int *status, char **raw)
+static json_t *run_case(const char *body, size_t len, struct osw_osis *snap, enum osw_endpoint ep,
+                        int *status, char **raw)
 {
     struct osw_admit a[2];
     enum osw_reader readers[2] = {OSW_READER_JANSSON, OSW_READER_FAST};
@@ -165,7 +165,7 @@ static json_t *run_case(const char *body, size_t len, struct osw_snapshot *snap,
     return resp;
 }
 
-static void check_idempotent(json_t *c, json_t *patch, struct osw_snapshot *snap)
+static void check_idempotent(json_t *c, json_t *patch, struct osw_osis *snap)
 {
     if (json_object_get(c, "body") || json_object_get(c, "review"))
         return;
@@ -196,7 +196,7 @@ static void run_golden(const char *file)
     if (!c)
         fail_msg("%s: %s line %d", file, je.text, je.line);
     json_t *snapname = json_object_get(c, "snapshot");
-    struct osw_snapshot *snap =
+    struct osw_osis *snap =
         json_is_string(snapname) ? load_snapshot(json_string_value(snapname)) : NULL;
     enum osw_endpoint ep = strcmp(json_string_value(json_object_get(c, "endpoint")), "mutate") == 0
                                ? OSW_EP_MUTATE
@@ -237,7 +237,7 @@ static void run_golden(const char *file)
     json_decref(c);
     free(body);
     free(raw);
-    osw_snapshot_unref(snap);
+    osw_osis_unref(snap);
 }
 
 static int is_case(const struct dirent *e)

@@ -31,11 +31,11 @@ static json_t *fixture(void)
     return j;
 }
 
-static struct osw_snapshot *make(const json_t *obj)
+static struct osw_osis *make(const json_t *obj)
 {
-    struct osw_snapshot *s = NULL;
+    struct osw_osis *s = NULL;
     struct osw_errbuf eb;
-    assert_int_equal(osw_snapshot_parse(obj, &s, &eb), OSW_OK);
+    assert_int_equal(osw_osis_parse(obj, &s, &eb), OSW_OK);
     return s;
 }
 
@@ -49,21 +49,21 @@ static void test_single_thread(void **state)
     assert_false(osw_snapcell_synced(&c));
     assert_null(osw_snapcell_acquire(&c));
 
-    struct osw_snapshot *a = make(obj);
+    struct osw_osis *a = make(obj);
     osw_snapcell_publish(&c, a); /* the cell owns a now */
     assert_true(osw_snapcell_synced(&c));
-    struct osw_snapshot *got = osw_snapcell_acquire(&c);
+    struct osw_osis *got = osw_snapcell_acquire(&c);
     assert_ptr_equal(got, a);
 
     /* A reader's reference survives the cell moving on (ASan checks it). */
-    struct osw_snapshot *b = make(obj);
+    struct osw_osis *b = make(obj);
     osw_snapcell_publish(&c, b);
-    assert_int_equal(osw_snapshot_count(got), 2);
-    assert_true(osw_str_eq_cstr(osw_snapshot_name(got), "cluster"));
-    osw_snapshot_unref(got);
+    assert_int_equal(osw_osis_count(got), 2);
+    assert_true(osw_str_eq_cstr(osw_osis_name(got), "cluster"));
+    osw_osis_unref(got);
     got = osw_snapcell_acquire(&c);
     assert_ptr_equal(got, b);
-    osw_snapshot_unref(got);
+    osw_osis_unref(got);
 
     /* Emptying the cache (a DELETED event) keeps it synced. */
     osw_snapcell_publish(&c, NULL);
@@ -88,16 +88,16 @@ static void *reader(void *arg)
     struct stress *st = arg;
     unsigned long local = 0;
     for (unsigned long n = 0; n < READ_ITERS; n++) {
-        struct osw_snapshot *s = osw_snapcell_acquire(&st->cell);
+        struct osw_osis *s = osw_snapcell_acquire(&st->cell);
         if (!s)
             continue;
         /* Touch the snapshot's memory, so a premature free shows. */
-        const struct osw_stream *first = osw_snapshot_at(s, 0);
-        if (osw_snapshot_count(s) != 2 || !first || first->name.len != 6 ||
+        const struct osw_stream *first = osw_osis_at(s, 0);
+        if (osw_osis_count(s) != 2 || !first || first->name.len != 6 ||
             memcmp(first->name.ptr, "rhel-9", 6) != 0)
             abort();
         local++;
-        osw_snapshot_unref(s);
+        osw_osis_unref(s);
     }
     atomic_fetch_add(&st->seen, local);
     atomic_fetch_add(&st->done, 1);

@@ -95,9 +95,9 @@ static void sleep_ms(long ms)
 
 static bool cell_has_rv(struct fixture *f, const char *rv)
 {
-    struct osw_snapshot *s = osw_snapcell_acquire(&f->cell);
-    bool ok = s && osw_str_eq_cstr(osw_snapshot_resource_version(s), rv);
-    osw_snapshot_unref(s);
+    struct osw_osis *s = osw_snapcell_acquire(&f->cell);
+    bool ok = s && osw_str_eq_cstr(osw_osis_resource_version(s), rv);
+    osw_osis_unref(s);
     return ok;
 }
 
@@ -244,15 +244,15 @@ static void test_start_errors(void **state)
 static void test_load_file(void **state)
 {
     struct fixture *f = *state;
-    struct osw_snapshot *s = NULL;
+    struct osw_osis *s = NULL;
     struct osw_errbuf eb;
 
     assert_int_equal(osw_source_load_file(OSW_TEST_DATA "/osimagestream.json", &s, &eb), OSW_OK);
-    assert_int_equal(osw_snapshot_count(s), 2);
-    osw_snapshot_unref(s);
+    assert_int_equal(osw_osis_count(s), 2);
+    osw_osis_unref(s);
     assert_int_equal(osw_source_load_file(OSW_TEST_DATA "/osimagestream.yaml", &s, &eb), OSW_OK);
-    assert_true(osw_str_eq_cstr(osw_snapshot_resource_version(s), "48213"));
-    osw_snapshot_unref(s);
+    assert_true(osw_str_eq_cstr(osw_osis_resource_version(s), "48213"));
+    osw_osis_unref(s);
 
     char two[4200], one[2048];
     osis_yaml(one, sizeof(one), "1", "rhel-9");
@@ -290,9 +290,9 @@ static void test_in_place_and_rename(void **state)
 
     write_in_place(f, "2", "rhel-10");
     wait_rv(f, "2");
-    struct osw_snapshot *s = osw_snapcell_acquire(&f->cell);
-    assert_true(osw_str_eq_cstr(osw_snapshot_default(s), "rhel-10"));
-    osw_snapshot_unref(s);
+    struct osw_osis *s = osw_snapcell_acquire(&f->cell);
+    assert_true(osw_str_eq_cstr(osw_osis_default(s), "rhel-10"));
+    osw_osis_unref(s);
 
     write_rename(f, "3", "rhel-9");
     wait_rv(f, "3");

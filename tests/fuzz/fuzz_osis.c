@@ -8,25 +8,25 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "osw/snapshot.h"
+#include "osw/osis.h"
 #include "yaml/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_invariants(const struct osw_snapshot *s)
+static void check_invariants(const struct osw_osis *s)
 {
-    size_t n = osw_snapshot_count(s);
-    if (n == 0 || n > OSW_SNAPSHOT_MAX_STREAMS)
+    size_t n = osw_osis_count(s);
+    if (n == 0 || n > OSW_OSIS_MAX_STREAMS)
         abort();
     for (size_t i = 0; i < n; i++) {
-        const struct osw_stream *st = osw_snapshot_at(s, i);
-        if (!st || osw_snapshot_find(s, st->name) != st)
+        const struct osw_stream *st = osw_osis_at(s, i);
+        if (!st || osw_osis_find(s, st->name) != st)
             abort();
         if (!osw_str_is_dns1123_subdomain(st->name) || !osw_str_is_digest_image(st->os_image) ||
             !osw_str_is_digest_image(st->ext_image))
             abort();
     }
-    if (!osw_snapshot_find(s, osw_snapshot_default(s)))
+    if (!osw_osis_find(s, osw_osis_default(s)))
         abort();
 }
 
@@ -38,11 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (osw_yaml_parse_any((const char *)data, size, &docs, &eb) != OSW_OK)
         return 0;
     for (size_t i = 0; i < json_array_size(docs); i++) {
-        struct osw_snapshot *s = NULL;
-        if (osw_snapshot_parse(json_array_get(docs, i), &s, &eb) == OSW_OK) {
+        struct osw_osis *s = NULL;
+        if (osw_osis_parse(json_array_get(docs, i), &s, &eb) == OSW_OK) {
             check_invariants(s);
-            osw_snapshot_unref(osw_snapshot_ref(s));
-            osw_snapshot_unref(s);
+            osw_osis_unref(osw_osis_ref(s));
+            osw_osis_unref(s);
         }
     }
     json_decref(docs);

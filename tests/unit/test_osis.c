@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "osw/snapshot.h"
+#include "osw/osis.h"
 
 #define IMG9                                                                                       \
     "quay.io/openshift-release-dev/"                                                               \
@@ -45,9 +45,9 @@ static json_t *stream_at(json_t *obj, size_t i)
 static void expect_bad(json_t *obj, ...)
 {
     struct osw_errbuf eb;
-    struct osw_snapshot *s = (struct osw_snapshot *)1;
+    struct osw_osis *s = (struct osw_osis *)1;
     eb.msg[0] = '\0';
-    assert_int_equal(osw_snapshot_parse(obj, &s, &eb), OSW_EBADOBJ);
+    assert_int_equal(osw_osis_parse(obj, &s, &eb), OSW_EBADOBJ);
     assert_null(s);
     assert_null(strchr(eb.msg, '\n'));
     va_list ap;
@@ -60,12 +60,12 @@ static void expect_bad(json_t *obj, ...)
     json_decref(obj);
 }
 
-static struct osw_snapshot *expect_ok(json_t *obj)
+static struct osw_osis *expect_ok(json_t *obj)
 {
     struct osw_errbuf eb;
-    struct osw_snapshot *s = NULL;
+    struct osw_osis *s = NULL;
     eb.msg[0] = '\0';
-    enum osw_err err = osw_snapshot_parse(obj, &s, &eb);
+    enum osw_err err = osw_osis_parse(obj, &s, &eb);
     if (err != OSW_OK)
         fail_msg("parse failed: %s", eb.msg);
     assert_non_null(s);
@@ -76,42 +76,42 @@ static void test_fixture_accepted(void **state)
 {
     (void)state;
     json_t *obj = load_fixture();
-    struct osw_snapshot *s = expect_ok(obj);
+    struct osw_osis *s = expect_ok(obj);
     /* The snapshot owns copies: the JSON can go away. */
     json_decref(obj);
 
-    assert_int_equal(osw_snapshot_count(s), 2);
-    assert_true(osw_str_eq_cstr(osw_snapshot_at(s, 0)->name, "rhel-9"));
-    assert_true(osw_str_eq_cstr(osw_snapshot_at(s, 0)->os_image, IMG9));
-    assert_true(osw_str_eq_cstr(osw_snapshot_at(s, 0)->ext_image, EXT9));
-    assert_true(osw_str_eq_cstr(osw_snapshot_at(s, 1)->name, "rhel-10"));
-    assert_null(osw_snapshot_at(s, 2));
-    const struct osw_stream *st = osw_snapshot_find(s, OSW_STR_LIT("rhel-10"));
+    assert_int_equal(osw_osis_count(s), 2);
+    assert_true(osw_str_eq_cstr(osw_osis_at(s, 0)->name, "rhel-9"));
+    assert_true(osw_str_eq_cstr(osw_osis_at(s, 0)->os_image, IMG9));
+    assert_true(osw_str_eq_cstr(osw_osis_at(s, 0)->ext_image, EXT9));
+    assert_true(osw_str_eq_cstr(osw_osis_at(s, 1)->name, "rhel-10"));
+    assert_null(osw_osis_at(s, 2));
+    const struct osw_stream *st = osw_osis_find(s, OSW_STR_LIT("rhel-10"));
     assert_non_null(st);
     assert_true(osw_str_eq_cstr(st->os_image, IMG10));
-    assert_null(osw_snapshot_find(s, OSW_STR_LIT("rhel-8")));
-    assert_null(osw_snapshot_find(s, OSW_STR_LIT("rhel-1")));
-    assert_true(osw_str_eq_cstr(osw_snapshot_default(s), "rhel-9"));
-    assert_true(osw_str_eq_cstr(osw_snapshot_name(s), "cluster"));
-    assert_true(osw_str_eq_cstr(osw_snapshot_resource_version(s), "48213"));
+    assert_null(osw_osis_find(s, OSW_STR_LIT("rhel-8")));
+    assert_null(osw_osis_find(s, OSW_STR_LIT("rhel-1")));
+    assert_true(osw_str_eq_cstr(osw_osis_default(s), "rhel-9"));
+    assert_true(osw_str_eq_cstr(osw_osis_name(s), "cluster"));
+    assert_true(osw_str_eq_cstr(osw_osis_resource_version(s), "48213"));
 
     /* References: two refs, two unrefs (ASan catches a double free). */
-    assert_ptr_equal(osw_snapshot_ref(s), s);
-    osw_snapshot_unref(s);
-    osw_snapshot_unref(s);
+    assert_ptr_equal(osw_osis_ref(s), s);
+    osw_osis_unref(s);
+    osw_osis_unref(s);
 }
 
 static void test_null_safe(void **state)
 {
     (void)state;
-    assert_null(osw_snapshot_ref(NULL));
-    osw_snapshot_unref(NULL);
-    assert_int_equal(osw_snapshot_count(NULL), 0);
-    assert_null(osw_snapshot_at(NULL, 0));
-    assert_null(osw_snapshot_find(NULL, OSW_STR_LIT("rhel-9")));
-    assert_int_equal(osw_snapshot_default(NULL).len, 0);
-    assert_int_equal(osw_snapshot_name(NULL).len, 0);
-    assert_int_equal(osw_snapshot_resource_version(NULL).len, 0);
+    assert_null(osw_osis_ref(NULL));
+    osw_osis_unref(NULL);
+    assert_int_equal(osw_osis_count(NULL), 0);
+    assert_null(osw_osis_at(NULL, 0));
+    assert_null(osw_osis_find(NULL, OSW_STR_LIT("rhel-9")));
+    assert_int_equal(osw_osis_default(NULL).len, 0);
+    assert_int_equal(osw_osis_name(NULL).len, 0);
+    assert_int_equal(osw_osis_resource_version(NULL).len, 0);
 }
 
 static void test_v1alpha1_and_no_metadata(void **state)
@@ -121,10 +121,10 @@ static void test_v1alpha1_and_no_metadata(void **state)
     json_object_set_new(obj, "apiVersion",
                         json_string("machineconfiguration.openshift.io/v1alpha1"));
     json_object_del(obj, "metadata");
-    struct osw_snapshot *s = expect_ok(obj);
-    assert_int_equal(osw_snapshot_name(s).len, 0);
-    assert_int_equal(osw_snapshot_resource_version(s).len, 0);
-    osw_snapshot_unref(s);
+    struct osw_osis *s = expect_ok(obj);
+    assert_int_equal(osw_osis_name(s).len, 0);
+    assert_int_equal(osw_osis_resource_version(s).len, 0);
+    osw_osis_unref(s);
     json_decref(obj);
 }
 
@@ -212,15 +212,15 @@ static json_t *with_streams(size_t n)
 static void test_stream_count_limit(void **state)
 {
     (void)state;
-    json_t *o = with_streams(OSW_SNAPSHOT_MAX_STREAMS);
-    struct osw_snapshot *s = expect_ok(o);
-    assert_int_equal(osw_snapshot_count(s), OSW_SNAPSHOT_MAX_STREAMS);
-    assert_non_null(osw_snapshot_find(s, OSW_STR_LIT("s99")));
-    assert_true(osw_str_eq_cstr(osw_snapshot_at(s, 99)->name, "s99"));
-    osw_snapshot_unref(s);
+    json_t *o = with_streams(OSW_OSIS_MAX_STREAMS);
+    struct osw_osis *s = expect_ok(o);
+    assert_int_equal(osw_osis_count(s), OSW_OSIS_MAX_STREAMS);
+    assert_non_null(osw_osis_find(s, OSW_STR_LIT("s99")));
+    assert_true(osw_str_eq_cstr(osw_osis_at(s, 99)->name, "s99"));
+    osw_osis_unref(s);
     json_decref(o);
-    expect_bad(with_streams(OSW_SNAPSHOT_MAX_STREAMS + 1), "status.availableStreams: Too many",
-               "101", NULL);
+    expect_bad(with_streams(OSW_OSIS_MAX_STREAMS + 1), "status.availableStreams: Too many", "101",
+               NULL);
 }
 
 static void test_stream_names(void **state)
@@ -291,9 +291,9 @@ static void test_images(void **state)
     assert_int_equal(strlen(img), OSW_IMAGE_MAX_LEN);
     o = load_fixture();
     json_object_set_new(stream_at(o, 1), "osImage", json_string(img));
-    struct osw_snapshot *s = expect_ok(o);
-    assert_int_equal(osw_snapshot_at(s, 1)->os_image.len, OSW_IMAGE_MAX_LEN);
-    osw_snapshot_unref(s);
+    struct osw_osis *s = expect_ok(o);
+    assert_int_equal(osw_osis_at(s, 1)->os_image.len, OSW_IMAGE_MAX_LEN);
+    osw_osis_unref(s);
     json_decref(o);
     memset(img, 'h', host + 1);
     memcpy(img + host + 1, tail, strlen(tail) + 1);
@@ -325,8 +325,8 @@ static void test_default_stream(void **state)
     o = load_fixture();
     json_object_set_new(json_object_get(o, "status"), "defaultStream", json_string(big));
     struct osw_errbuf eb;
-    struct osw_snapshot *s = NULL;
-    assert_int_equal(osw_snapshot_parse(o, &s, &eb), OSW_EBADOBJ);
+    struct osw_osis *s = NULL;
+    assert_int_equal(osw_osis_parse(o, &s, &eb), OSW_EBADOBJ);
     assert_true(strlen(eb.msg) < 200);
     assert_non_null(strstr(eb.msg, "x\"... is not one of the available streams"));
     json_decref(o);

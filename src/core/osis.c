@@ -6,7 +6,7 @@
  * construction. The snapshot is one allocation (header, stream table and
  * every string) whose lifetime is governed by an atomic reference count.
  */
-#include "osw/snapshot.h"
+#include "osw/osis.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@
 /* Longest part of a bad value quoted in an error message. */
 #define QUOTE_MAX 80
 
-struct osw_snapshot {
+struct osw_osis {
     atomic_size_t refs;
     size_t count;
     struct osw_str name;             /* metadata.name */
@@ -236,9 +236,9 @@ static bool add_len(size_t *total, struct osw_str s)
     return true;
 }
 
-enum osw_err osw_snapshot_parse(const json_t *obj, struct osw_snapshot **out, struct osw_errbuf *eb)
+enum osw_err osw_osis_parse(const json_t *obj, struct osw_osis **out, struct osw_errbuf *eb)
 {
-    struct osw_stream tmp[OSW_SNAPSHOT_MAX_STREAMS];
+    struct osw_stream tmp[OSW_OSIS_MAX_STREAMS];
     struct osw_str md_name, md_rv, def;
     char q[4 * QUOTE_MAX + 8];
     enum osw_err err;
@@ -267,10 +267,10 @@ enum osw_err osw_snapshot_parse(const json_t *obj, struct osw_snapshot **out, st
         return osw_errbuf_set(eb, OSW_EBADOBJ,
                               "status.availableStreams: Required value "
                               "(at least one stream)");
-    if (n > OSW_SNAPSHOT_MAX_STREAMS)
+    if (n > OSW_OSIS_MAX_STREAMS)
         return osw_errbuf_set(eb, OSW_EBADOBJ,
                               "status.availableStreams: Too many: %zu: must have at most %d items",
-                              n, OSW_SNAPSHOT_MAX_STREAMS);
+                              n, OSW_OSIS_MAX_STREAMS);
     for (size_t i = 0; i < n; i++) {
         err = check_stream(arr, i, &tmp[i], eb);
         if (err != OSW_OK)
@@ -305,10 +305,10 @@ enum osw_err osw_snapshot_parse(const json_t *obj, struct osw_snapshot **out, st
     for (size_t i = 0; i < n && ok; i++)
         ok = add_len(&strings, tmp[i].name) && add_len(&strings, tmp[i].os_image) &&
              add_len(&strings, tmp[i].ext_image);
-    size_t head = sizeof(struct osw_snapshot) + n * sizeof(struct osw_stream);
+    size_t head = sizeof(struct osw_osis) + n * sizeof(struct osw_stream);
     if (!ok || strings > SIZE_MAX - head)
         return osw_errbuf_set(eb, OSW_ENOMEM, "OSImageStream too large");
-    struct osw_snapshot *s = malloc(head + strings);
+    struct osw_osis *s = malloc(head + strings);
     if (!s)
         return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
     char *at = (char *)s + head;
@@ -326,14 +326,14 @@ enum osw_err osw_snapshot_parse(const json_t *obj, struct osw_snapshot **out, st
     return OSW_OK;
 }
 
-struct osw_snapshot *osw_snapshot_ref(struct osw_snapshot *s)
+struct osw_osis *osw_osis_ref(struct osw_osis *s)
 {
     if (s)
         atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
     return s;
 }
 
-void osw_snapshot_unref(struct osw_snapshot *s)
+void osw_osis_unref(struct osw_osis *s)
 {
     if (!s)
         return;
@@ -343,19 +343,19 @@ void osw_snapshot_unref(struct osw_snapshot *s)
         free(s);
 }
 
-size_t osw_snapshot_count(const struct osw_snapshot *s)
+size_t osw_osis_count(const struct osw_osis *s)
 {
     return s ? s->count : 0;
 }
 
-const struct osw_stream *osw_snapshot_at(const struct osw_snapshot *s, size_t i)
+const struct osw_stream *osw_osis_at(const struct osw_osis *s, size_t i)
 {
     if (!s || i >= s->count)
         return NULL;
     return &s->streams[i];
 }
 
-const struct osw_stream *osw_snapshot_find(const struct osw_snapshot *s, struct osw_str name)
+const struct osw_stream *osw_osis_find(const struct osw_osis *s, struct osw_str name)
 {
     if (!s)
         return NULL;
@@ -366,17 +366,17 @@ const struct osw_stream *osw_snapshot_find(const struct osw_snapshot *s, struct 
     return NULL;
 }
 
-struct osw_str osw_snapshot_default(const struct osw_snapshot *s)
+struct osw_str osw_osis_default(const struct osw_osis *s)
 {
     return s ? s->default_stream : OSW_STR_NULL;
 }
 
-struct osw_str osw_snapshot_name(const struct osw_snapshot *s)
+struct osw_str osw_osis_name(const struct osw_osis *s)
 {
     return s ? s->name : OSW_STR_NULL;
 }
 
-struct osw_str osw_snapshot_resource_version(const struct osw_snapshot *s)
+struct osw_str osw_osis_resource_version(const struct osw_osis *s)
 {
     return s ? s->resource_version : OSW_STR_NULL;
 }
