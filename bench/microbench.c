@@ -183,9 +183,24 @@ out:
     return text;
 }
 
-static const char *reader_name(enum osw_reader r)
+enum bench_reader { BENCH_READER_FAST = 0, BENCH_READER_JANSSON };
+
+/* One decision as the server makes it: the default policy, no cluster state. */
+static enum osw_err admit(const char *body, size_t len, const struct osw_osis *snap,
+                          enum osw_endpoint ep, struct osw_str name, enum bench_reader rd,
+                          struct osw_admit *a)
 {
-    return r == OSW_READER_FAST ? "fast" : "jansson";
+    struct osw_policy policy = osw_policy_default();
+    policy.osimagestream_name = name;
+    struct osw_inputs in = {snap, true, OSW_CLUSTER_OFF, NULL, &policy};
+    return osw_admit(
+        body, len, &in, ep,
+        rd == BENCH_READER_JANSSON ? osw_review_decode_jansson : osw_review_decode_fast, a);
+}
+
+static const char *reader_name(enum bench_reader r)
+{
+    return r == BENCH_READER_FAST ? "fast" : "jansson";
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -201,7 +216,7 @@ static int cmp_double(const void *a, const void *b)
  * `opt->seconds`. Returns false when the call fails or does not answer 200.
  */
 static bool run_case(const struct options *opt, const struct body *b, const struct osw_osis *snap,
-                     enum osw_endpoint ep, enum osw_reader rd, struct osw_buf *reference,
+                     enum osw_endpoint ep, enum bench_reader rd, struct osw_buf *reference,
                      struct result *res)
 {
     const struct osw_str name = OSW_STR_LIT("cluster");
@@ -213,7 +228,7 @@ static bool run_case(const struct options *opt, const struct body *b, const stru
     bool ok = false;
 
     osw_admit_init(&a);
-    if (osw_admit(b->text, b->len, snap, ep, name, rd, &a) != OSW_OK || a.http_status != 200) {
+    if (admit(b->text, b->len, snap, ep, name, rd, &a) != OSW_OK || a.http_status != 200) {
         fprintf(stderr, "osw-microbench: %s %s %s: status %d: %.*s\n", b->label,
                 osw_endpoint_name(ep), reader_name(rd), a.http_status, (int)a.body.len,
                 a.body.data ? a.body.data : "");
@@ -240,7 +255,7 @@ static bool run_case(const struct options *opt, const struct body *b, const stru
 
         while (elapsed < opt->seconds / REPS) {
             for (unsigned long long i = 0; i < batch; i++) {
-                if (osw_admit(b->text, b->len, snap, ep, name, rd, &a) != OSW_OK)
+                if (admit(b->text, b->len, snap, ep, name, rd, &a) != OSW_OK)
                     goto out;
                 osw_admit_reset(&a, true);
             }
@@ -359,10 +374,10 @@ int main(int argc, char **argv)
         for (int ep = OSW_EP_VALIDATE; ep <= OSW_EP_MUTATE; ep++) {
             struct osw_buf reference = OSW_BUF_INIT;
 
-            for (int rd = OSW_READER_FAST; rd <= OSW_READER_JANSSON; rd++) {
+            for (int rd = BENCH_READER_FAST; rd <= BENCH_READER_JANSSON; rd++) {
                 struct result *res = &results[i][ep][rd];
 
-                if (!run_case(&opt, &bodies[i], snap, (enum osw_endpoint)ep, (enum osw_reader)rd,
+                if (!run_case(&opt, &bodies[i], snap, (enum osw_endpoint)ep, (enum bench_reader)rd,
                               &reference, res)) {
                     rc = 1;
                     res->iters = 0;
@@ -374,7 +389,7 @@ int main(int argc, char **argv)
     /* Machine-readable lines (bench/report.py reads them). */
     for (size_t i = 0; i < nbodies; i++) {
         for (int ep = OSW_EP_VALIDATE; ep <= OSW_EP_MUTATE; ep++) {
-            for (int rd = OSW_READER_FAST; rd <= OSW_READER_JANSSON; rd++) {
+            for (int rd = BENCH_READER_FAST; rd <= BENCH_READER_JANSSON; rd++) {
                 const struct result *res = &results[i][ep][rd];
 
                 if (res->iters == 0)
@@ -382,7 +397,7 @@ int main(int argc, char **argv)
                 printf("MICRO body=%s bytes=%zu endpoint=%s reader=%s iters=%llu ns_op=%.1f "
                        "ns_op_min=%.1f mb_s=%.1f verdict=%s resp_bytes=%zu same_as_fast=%s\n",
                        bodies[i].label, bodies[i].len, osw_endpoint_name((enum osw_endpoint)ep),
-                       reader_name((enum osw_reader)rd), res->iters, res->ns_median, res->ns_min,
+                       reader_name((enum bench_reader)rd), res->iters, res->ns_median, res->ns_min,
                        res->mb_s, res->verdict, res->resp_len, res->same);
             }
         }

@@ -9,10 +9,11 @@
 
 #include "osw/decision.h"
 
-enum osw_reader {
-    OSW_READER_FAST = 0, /* src/json/ single-pass reader (default) */
-    OSW_READER_JANSSON,  /* reference reader */
-};
+/* A reader: fills the review view from a body (osw_review_decode_fast from
+ * src/json/, or the reference osw_review_decode_jansson). The caller picks
+ * it, so the core does not depend on the fast reader's layer. */
+typedef enum osw_err (*osw_review_decode_fn)(const char *body, size_t len, struct osw_review *out,
+                                             struct osw_errbuf *eb);
 
 struct osw_admit {
     int http_status;              /* 200, or 400 for a body that cannot be decided */
@@ -28,12 +29,12 @@ void osw_admit_reset(struct osw_admit *a, bool keep_buffer);
 
 /*
  * Runs one request. `body` is borrowed and must outlive `a` (the fast reader
- * may point into it). `snap` may be NULL (nothing cached).
+ * may point into it). `in` (borrowed for the call) is the cached state and
+ * policy the decision reads; `decode` is the reader.
  * Returns OSW_OK whenever `a` holds an answer to send (200 or 400);
  * OSW_ENOMEM otherwise (answer 500).
  */
-enum osw_err osw_admit(const char *body, size_t len, const struct osw_osis *snap,
-                       enum osw_endpoint ep, struct osw_str osimagestream_name,
-                       enum osw_reader reader, struct osw_admit *a);
+enum osw_err osw_admit(const char *body, size_t len, const struct osw_inputs *in,
+                       enum osw_endpoint ep, osw_review_decode_fn decode, struct osw_admit *a);
 
 #endif /* OSW_ADMIT_H */

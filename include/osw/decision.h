@@ -11,8 +11,8 @@
 
 #include "osw/buf.h"
 #include "osw/error.h"
+#include "osw/inputs.h"
 #include "osw/review.h"
-#include "osw/osis.h"
 
 enum osw_endpoint {
     OSW_EP_VALIDATE = 0,
@@ -33,11 +33,12 @@ const char *osw_verdict_name(enum osw_verdict v); /* metric label values */
 /* One entry of status.details.causes[]; all strings owned by the decision. */
 struct osw_cause {
     const char *reason; /* static: "FieldValueRequired", "FieldValueInvalid", ... */
-    const char *field;  /* static: "spec.osImageStream.name" or "spec.osImageStream" */
+    const char *field;  /* static: "spec.osImageStream.name", "spec.osImageStream", ... */
     char *message;      /* owned */
 };
 
-#define OSW_DECISION_MAX_WARNINGS 2
+/* CONTRACT.md: at most 8 warnings per answer. */
+#define OSW_DECISION_MAX_WARNINGS 8
 
 struct osw_decision {
     enum osw_verdict verdict;
@@ -49,31 +50,39 @@ struct osw_decision {
     char *message;               /* owned: status.message */
     bool has_details;            /* status.details present (field errors) */
     struct osw_str details_name; /* borrowed from the review */
-    struct osw_cause cause;      /* valid when has_details */
+    const char *details_kind;    /* static: "MachineConfigPool", "MachineConfig", ... */
+    struct osw_cause *causes;    /* owned array of `ncauses`, valid when has_details */
+    size_t ncauses;
 
     char *warnings[OSW_DECISION_MAX_WARNINGS]; /* owned, each < 120 bytes, printable UTF-8 */
     size_t nwarnings;
 
     struct osw_buf patch; /* RFC 6902 array text; len == 0 means no patch */
 
-    /* For logs and metrics; borrowed from the review. */
-    struct osw_str stream; /* spec.osImageStream.name when a string */
+    /* For logs and metrics, so adapters need not re-derive them; borrowed
+     * from the review. */
+    struct osw_str stream;    /* spec.osImageStream.name when a string */
+    struct osw_str operation; /* request.operation when a string, else empty */
+    struct osw_str name;      /* the object's metadata.name, else request.name, else empty */
 };
 
 void osw_decision_init(struct osw_decision *d);
 void osw_decision_free(struct osw_decision *d); /* frees owned strings; NULL is fine */
 
 /*
- * Decides `r` against `snap` (NULL: no OSImageStream cached) for endpoint
- * `ep`, following CONTRACT.md's AdmissionReview rules. `osimagestream_name`
- * only appears in messages ("OSImageStream \"cluster\" ...").
+ * Decides `r` against `in` (the cached state and the policy; borrowed for the
+ * call) for endpoint `ep`, following CONTRACT.md's AdmissionReview rules.
  * Returns OSW_OK with `out` filled; OSW_EBADREQ when a field the decision
  * reads has the wrong JSON type (answered 400; `eb` says which); OSW_ENOMEM.
  * `out` must be initialised; on error it holds nothing to free but is safe to free.
  */
-enum osw_err osw_decide(const struct osw_review *r, const struct osw_osis *snap,
-                        enum osw_endpoint ep, struct osw_str osimagestream_name,
-                        struct osw_decision *out, struct osw_errbuf *eb);
+enum osw_err osw_decide(const struct osw_review *r, const struct osw_inputs *in,
+                        enum osw_endpoint ep, struct osw_decision *out, struct osw_errbuf *eb);
+
+/* Appends a cause to `d` (taking ownership of `message`, which is freed even
+ * on failure); OSW_ENOMEM when `message` is NULL or the array cannot grow. */
+enum osw_err osw_decision_add_cause(struct osw_decision *d, const char *reason, const char *field,
+                                    char *message);
 
 /* Appends the response AdmissionReview (in the request's apiVersion) for
  * decision `d` about review `r` to `out`. */

@@ -100,8 +100,10 @@ static void judge_pool(json_t *pool, const struct osw_osis *snap, struct verdict
 
     osw_admit_init(&a);
     json_decref(review);
-    if (!body || osw_admit(body, strlen(body), snap, OSW_EP_VALIDATE, OSW_STR_LIT("cluster"),
-                           OSW_READER_FAST, &a) != OSW_OK) {
+    struct osw_policy policy = osw_policy_default();
+    struct osw_inputs inputs = {snap, true, OSW_CLUSTER_OFF, NULL, &policy};
+    if (!body || osw_admit(body, strlen(body), &inputs, OSW_EP_VALIDATE, osw_review_decode_fast,
+                           &a) != OSW_OK) {
         fprintf(stderr, PROG "out of memory\n");
         v->failed = true;
         goto out;

@@ -67,9 +67,11 @@ int osw_cmd_review(int argc, char **argv)
         fprintf(stderr, "osstream-webhook review: %s\n", eb.msg);
         goto out;
     }
-    /* The server's default --osimagestream-name, so messages match it. */
-    struct osw_str name = OSW_STR_LIT("cluster");
-    if (osw_admit(in.data, in.len, snap, ep, name, OSW_READER_FAST, &a) != OSW_OK) {
+    /* The server's defaults (--osimagestream-name cluster, ...), so messages
+     * match it; the file, when given, is a synced OSImageStream source. */
+    struct osw_policy policy = osw_policy_default();
+    struct osw_inputs inputs = {snap, osis_file != NULL, OSW_CLUSTER_OFF, NULL, &policy};
+    if (osw_admit(in.data, in.len, &inputs, ep, osw_review_decode_fast, &a) != OSW_OK) {
         fprintf(stderr, "osstream-webhook review: out of memory\n");
         goto out;
     }

@@ -31,6 +31,7 @@ struct serve_flags {
 
 struct serve_ctx {
     struct osw_log log;
+    struct osw_policy policy; /* the server borrows it */
     struct osw_metrics *metrics;
     struct osw_certstore *certs;
     struct osw_snapcell cell;
@@ -46,7 +47,7 @@ static int fail(const char *msg)
 
 /* Checks the settings that need more than their flag's kind; fills `cfg`. */
 static int settle(const struct serve_flags *f, struct osw_server_config *cfg, char *host,
-                  size_t hostcap, struct osw_log *log)
+                  size_t hostcap, struct osw_log *log, struct osw_policy *policy)
 {
     char msg[600];
     enum osw_log_level level;
@@ -84,9 +85,11 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
         return snprintf(msg, sizeof(msg), "--osimagestream-name \"%s\" is not a valid object name",
                         f->osis_name),
                fail(msg);
-    cfg->osimagestream_name = f->osis_name;
+    *policy = osw_policy_default();
+    policy->osimagestream_name = osw_str_from_cstr(f->osis_name);
+    cfg->policy = policy;
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
-    cfg->reader = OSW_READER_FAST;
+    cfg->decode = osw_review_decode_fast;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
         return fail("--tls-cert-file and --tls-private-key-file are required");
     if (f->osis_file && *f->osis_file && f->kubeconfig && *f->kubeconfig)
@@ -240,7 +243,7 @@ int osw_cmd_serve(int argc, char **argv)
     char host[64];
     struct serve_ctx c;
     memset(&c, 0, sizeof(c));
-    int rc = settle(&f, &cfg, host, sizeof(host), &c.log);
+    int rc = settle(&f, &cfg, host, sizeof(host), &c.log, &c.policy);
     if (rc != 0)
         return rc;
     return run(&f, &cfg, &c);

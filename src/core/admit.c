@@ -36,20 +36,17 @@ static enum osw_err answer_400(struct osw_admit *a, const struct osw_errbuf *eb)
     return err;
 }
 
-enum osw_err osw_admit(const char *body, size_t len, const struct osw_osis *snap,
-                       enum osw_endpoint ep, struct osw_str osimagestream_name,
-                       enum osw_reader reader, struct osw_admit *a)
+enum osw_err osw_admit(const char *body, size_t len, const struct osw_inputs *in,
+                       enum osw_endpoint ep, osw_review_decode_fn decode, struct osw_admit *a)
 {
     struct osw_errbuf eb;
     eb.msg[0] = '\0';
-    enum osw_err err = reader == OSW_READER_JANSSON
-                           ? osw_review_decode_jansson(body, len, &a->review, &eb)
-                           : osw_review_decode_fast(body, len, &a->review, &eb);
+    enum osw_err err = decode(body, len, &a->review, &eb);
     if (err == OSW_EBADJSON || err == OSW_EBADREQ)
         return answer_400(a, &eb);
     if (err != OSW_OK)
         return err;
-    err = osw_decide(&a->review, snap, ep, osimagestream_name, &a->decision, &eb);
+    err = osw_decide(&a->review, in, ep, &a->decision, &eb);
     if (err == OSW_EBADREQ)
         return answer_400(a, &eb);
     if (err != OSW_OK)

@@ -38,12 +38,36 @@ void osw_decision_init(struct osw_decision *d)
     osw_buf_init(&d->patch);
 }
 
+struct osw_policy osw_policy_default(void)
+{
+    struct osw_policy p = {OSW_STR_LIT("cluster"), false, true,
+                           OSW_STR_LIT("openshift-machine-config-operator")};
+    return p;
+}
+
+enum osw_err osw_decision_add_cause(struct osw_decision *d, const char *reason, const char *field,
+                                    char *message)
+{
+    if (!message)
+        return OSW_ENOMEM;
+    struct osw_cause *grown = realloc(d->causes, (d->ncauses + 1) * sizeof(*grown));
+    if (!grown) {
+        free(message);
+        return OSW_ENOMEM;
+    }
+    d->causes = grown;
+    d->causes[d->ncauses++] = (struct osw_cause){reason, field, message};
+    return OSW_OK;
+}
+
 void osw_decision_free(struct osw_decision *d)
 {
     if (!d)
         return;
     free(d->message);
-    free(d->cause.message);
+    for (size_t i = 0; i < d->ncauses; i++)
+        free(d->causes[i].message);
+    free(d->causes);
     for (size_t i = 0; i < d->nwarnings; i++)
         free(d->warnings[i]);
     osw_buf_free(&d->patch);
@@ -227,10 +251,14 @@ static enum osw_err mutate(const struct osw_review *r, enum row row, const struc
     return err;
 }
 
-enum osw_err osw_decide(const struct osw_review *r, const struct osw_osis *snap,
-                        enum osw_endpoint ep, struct osw_str osimagestream_name,
-                        struct osw_decision *out, struct osw_errbuf *eb)
+enum osw_err osw_decide(const struct osw_review *r, const struct osw_inputs *in,
+                        enum osw_endpoint ep, struct osw_decision *out, struct osw_errbuf *eb)
 {
+    const struct osw_osis *snap = in->osis;
+    /* Set first: a 400 for a field of the wrong type still names them. */
+    if (r->operation.type == OSW_JT_STRING)
+        out->operation = r->operation.str;
+    out->name = pool_name(r);
     enum osw_err err = check_request_types(r, eb);
     if (err != OSW_OK)
         return err;
@@ -251,7 +279,7 @@ enum osw_err osw_decide(const struct osw_review *r, const struct osw_osis *snap,
     if (ep == OSW_EP_MUTATE)
         err = mutate(r, row, found, out);
     else
-        err = validate(r, snap, row, osimagestream_name, out);
+        err = validate(r, snap, row, in->policy->osimagestream_name, out);
     if (err != OSW_OK) {
         osw_decision_free(out);
         return osw_errbuf_set(eb, err, "%s", osw_err_str(err));

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "jalloc.h"
+#include "osw/jalloc.h"
 
 static _Thread_local bool alloc_failed;
 

@@ -120,9 +120,10 @@ enum osw_err osw_message_invalid(struct osw_decision *d, struct osw_str pool, co
     d->reason = "Invalid";
     d->has_details = true;
     d->details_name = pool;
-    d->cause.reason = reason;
-    d->cause.field = field;
-    d->cause.message = cause_msg;
+    d->details_kind = OSW_MCP_KIND;
+    enum osw_err cerr = osw_decision_add_cause(d, reason, field, cause_msg);
+    if (cerr != OSW_OK)
+        return cerr;
     struct osw_buf b = OSW_BUF_INIT;
     enum osw_err err = osw_buf_append_cstr(&b, OSW_MCP_KIND "." OSW_MCP_GROUP " ");
     if (err == OSW_OK)

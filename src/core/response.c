@@ -12,6 +12,22 @@ static const char *api_version_str(enum osw_api_version v)
     return v == OSW_API_V1BETA1 ? "admission.k8s.io/v1beta1" : "admission.k8s.io/v1";
 }
 
+static enum osw_err encode_causes(const struct osw_decision *d, struct osw_buf *out)
+{
+    enum osw_err err = osw_buf_append_cstr(out, ",\"causes\":[");
+    for (size_t i = 0; i < d->ncauses && err == OSW_OK; i++) {
+        const struct osw_cause *c = &d->causes[i];
+        err = osw_buf_printf(out, "%s{\"reason\":\"%s\",\"message\":", i > 0 ? "," : "", c->reason);
+        if (err == OSW_OK)
+            err = osw_buf_append_json_string(out, osw_str_from_cstr(c->message));
+        if (err == OSW_OK)
+            err = osw_buf_printf(out, ",\"field\":\"%s\"}", c->field);
+    }
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(out, "]");
+    return err;
+}
+
 static enum osw_err encode_status(const struct osw_decision *d, struct osw_buf *out)
 {
     enum osw_err err = osw_buf_append_cstr(out, ",\"status\":{\"metadata\":{},\"status\":"
@@ -25,15 +41,12 @@ static enum osw_err encode_status(const struct osw_decision *d, struct osw_buf *
         if (err == OSW_OK)
             err = osw_buf_append_json_string(out, d->details_name);
         if (err == OSW_OK)
-            err =
-                osw_buf_append_cstr(out, ",\"group\":\"" OSW_MCP_GROUP "\",\"kind\":\"" OSW_MCP_KIND
-                                         "\",\"causes\":[{\"reason\":\"");
+            err = osw_buf_printf(out, ",\"group\":\"" OSW_MCP_GROUP "\",\"kind\":\"%s\"",
+                                 d->details_kind ? d->details_kind : OSW_MCP_KIND);
+        if (err == OSW_OK && d->ncauses > 0)
+            err = encode_causes(d, out);
         if (err == OSW_OK)
-            err = osw_buf_printf(out, "%s\",\"message\":", d->cause.reason);
-        if (err == OSW_OK)
-            err = osw_buf_append_json_string(out, osw_str_from_cstr(d->cause.message));
-        if (err == OSW_OK)
-            err = osw_buf_printf(out, ",\"field\":\"%s\"}]}", d->cause.field);
+            err = osw_buf_append_cstr(out, "}");
     }
     if (err == OSW_OK)
         err = osw_buf_printf(out, ",\"code\":%d}", d->code);

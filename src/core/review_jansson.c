@@ -12,7 +12,7 @@
 
 #include "osw/review.h"
 
-#include "jalloc.h"
+#include "osw/jalloc.h"
 
 static enum osw_jtype jtype_of(const json_t *v)
 {

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "core/jalloc.h"
+#include "osw/jalloc.h"
 #include "json/scan.h"
 #include "osw/review.h"
 

@@ -290,16 +290,12 @@ static void log_decision(const struct osw_server *srv, enum osw_endpoint ep,
             memcpy(resource + n, r->resource_resource.str.ptr, m);
         n += m;
     }
-    /* The same name the denial message uses: the object's, else the request's. */
-    struct osw_str name = r->object.name.type == OSW_JT_STRING ? r->object.name.str
-                          : r->name.type == OSW_JT_STRING      ? r->name.str
-                                                               : OSW_STR_NULL;
     struct osw_log_field f[] = {
         OSW_LOGF_CSTR("endpoint", osw_endpoint_name(ep)),
         OSW_LOGF_STR("uid", r->uid),
         OSW_LOGF_CSTR("operation", osw_op_name(op)),
         OSW_LOGF_STR("resource", ((struct osw_str){resource, n})),
-        OSW_LOGF_STR("name", name),
+        OSW_LOGF_STR("name", d->name),
         OSW_LOGF_STR("stream", d->stream),
         OSW_LOGF_CSTR("verdict", osw_verdict_name(d->verdict)),
         OSW_LOGF_INT("code", d->verdict == OSW_VERDICT_DENIED ? d->code : 200),
@@ -314,13 +310,19 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
 {
     enum osw_endpoint ep = endpoint_of(rq->route);
     struct osw_osis *snap = osw_snapcell_acquire(srv->deps.cell);
+    struct osw_inputs in = {
+        .osis = snap,
+        .osis_synced = osw_snapcell_synced(srv->deps.cell),
+        .cluster_mode = OSW_CLUSTER_OFF,
+        .cluster = NULL,
+        .policy = srv->policy,
+    };
     struct osw_admit a;
     enum osw_err err;
     enum MHD_Result ret;
 
     osw_admit_init(&a);
-    err = osw_admit(rq->body != NULL ? rq->body : "", rq->len, snap, ep,
-                    osw_str_from_cstr(srv->osis_name), srv->reader, &a);
+    err = osw_admit(rq->body != NULL ? rq->body : "", rq->len, &in, ep, srv->decode, &a);
     osw_osis_unref(snap);
     if (err != OSW_OK) {
         osw_admit_reset(&a, false);
@@ -330,9 +332,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
     }
     /* The operation label is the request's once it has been decoded, even
      * when the answer is a 400 for a field of the wrong type. */
-    enum osw_op op = a.review.operation.type == OSW_JT_STRING
-                         ? osw_op_from_str(a.review.operation.str)
-                         : OSW_OP_UNKNOWN;
+    enum osw_op op = osw_op_from_str(a.decision.operation);
     if (a.http_status != MHD_HTTP_OK) {
         osw_metrics_request(srv->deps.metrics, ep, op, OSW_VERDICT_ERROR, -1.0);
         log_rejection(srv, rq, url, method, (unsigned)a.http_status,

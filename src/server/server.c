@@ -324,7 +324,6 @@ static void free_server(struct osw_server *srv)
         gnutls_memset(srv->ticket_key.data, 0, srv->ticket_key.size);
         gnutls_free(srv->ticket_key.data);
     }
-    free(srv->osis_name);
     free(srv);
 }
 
@@ -380,12 +379,8 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
     srv->listen_fd = -1;
     srv->wake_fd = -1;
     srv->deps = *deps;
-    srv->osis_name = strdup(cfg->osimagestream_name != NULL ? cfg->osimagestream_name : "cluster");
-    if (srv->osis_name == NULL) {
-        err = osw_errbuf_set(eb, OSW_ENOMEM, "server: out of memory");
-        goto out;
-    }
-    srv->reader = cfg->reader;
+    srv->policy = cfg->policy;
+    srv->decode = cfg->decode;
     /* Bounded so that size arithmetic on bodies cannot overflow. */
     srv->max_body =
         cfg->max_request_bytes < (SIZE_MAX >> 5) ? cfg->max_request_bytes : (SIZE_MAX >> 5);

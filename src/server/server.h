@@ -24,8 +24,8 @@ struct osw_server_config {
     enum osw_tls_min tls_min;
     unsigned long long max_request_bytes; /* larger bodies get 413 */
     long long shutdown_delay_ms;
-    const char *osimagestream_name; /* for messages */
-    enum osw_reader reader;
+    const struct osw_policy *policy; /* borrowed; must outlive the server */
+    osw_review_decode_fn decode;     /* the request reader */
 };
 
 /* Everything the server borrows; all must outlive the server. */

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "osw/admit.h"
+#include "../support/admit_util.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
@@ -91,8 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct osw_admit a[2];
             for (int rd = 0; rd < 2; rd++) {
                 osw_admit_init(&a[rd]);
-                CHECK(osw_admit(body, size, s ? snapshot() : NULL, (enum osw_endpoint)ep,
-                                OSW_STR_LIT("cluster"), (enum osw_reader)rd, &a[rd]) == OSW_OK);
+                CHECK(test_admit(body, size, s ? snapshot() : NULL, (enum osw_endpoint)ep, rd,
+                                 &a[rd]) == OSW_OK);
             }
             CHECK(a[0].http_status == a[1].http_status);
             if (a[0].http_status == 200) {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json/review_diff.h"
+#include "../support/review_diff.h"
 #include "osw/review.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

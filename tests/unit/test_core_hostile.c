@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "osw/admit.h"
+#include "../support/admit_util.h"
 
 static struct osw_osis *snap;
 
@@ -79,9 +80,7 @@ static void expect_body(const char *body, size_t len, struct want w, const char 
     for (int rd = 0; rd < 2; rd++) {
         struct osw_admit a;
         osw_admit_init(&a);
-        assert_int_equal(osw_admit(body, len, snap, OSW_EP_VALIDATE, OSW_STR_LIT("cluster"),
-                                   (enum osw_reader)rd, &a),
-                         OSW_OK);
+        assert_int_equal(test_admit(body, len, snap, OSW_EP_VALIDATE, rd, &a), OSW_OK);
         if (a.http_status != w.status)
             fail_msg("%s (reader %d): status %d, want %d: %.*s", what, rd, a.http_status, w.status,
                      (int)a.body.len, a.body.data);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "osw/admit.h"
+#include "../support/admit_util.h"
 
 void *__real_malloc(size_t n);
 void *__real_realloc(void *p, size_t n);
@@ -68,14 +69,14 @@ static char *read_all(const char *name, size_t *len)
 }
 
 static void exhaust(const char *body, size_t len, const struct osw_osis *snap, enum osw_endpoint ep,
-                    enum osw_reader reader, int want_status)
+                    int reader, int want_status)
 {
     for (long n = 0;; n++) {
         struct osw_admit a;
         osw_admit_init(&a);
         failed = false;
         countdown = n;
-        enum osw_err err = osw_admit(body, len, snap, ep, OSW_STR_LIT("cluster"), reader, &a);
+        enum osw_err err = test_admit(body, len, snap, ep, reader, &a);
         countdown = -1;
         if (!failed) {
             /* no allocation failed: this run must be the normal answer */
@@ -109,9 +110,9 @@ static void test_admit_survives_every_allocation_failure(void **state)
     /* The fixture asks for rhel-10: mutate patches it, validate allows it;
      * with no snapshot, validate denies 503 (the message path). */
     for (int reader = 0; reader < 2; reader++) {
-        exhaust(rev, rev_len, snap, OSW_EP_MUTATE, (enum osw_reader)reader, 200);
-        exhaust(rev, rev_len, snap, OSW_EP_VALIDATE, (enum osw_reader)reader, 200);
-        exhaust(rev, rev_len, NULL, OSW_EP_VALIDATE, (enum osw_reader)reader, 200);
+        exhaust(rev, rev_len, snap, OSW_EP_MUTATE, reader, 200);
+        exhaust(rev, rev_len, snap, OSW_EP_VALIDATE, reader, 200);
+        exhaust(rev, rev_len, NULL, OSW_EP_VALIDATE, reader, 200);
     }
     /* An escaped extracted string makes the fast reader allocate too. */
     char *esc = strstr(rev, "\"rhel-10\"");
@@ -125,7 +126,7 @@ static void test_admit_survives_every_allocation_failure(void **state)
     memcpy(body + head + nt, esc + nf, rev_len - head - nf);
     size_t body_len = rev_len - nf + nt;
     for (int reader = 0; reader < 2; reader++)
-        exhaust(body, body_len, snap, OSW_EP_MUTATE, (enum osw_reader)reader, 200);
+        exhaust(body, body_len, snap, OSW_EP_MUTATE, reader, 200);
     free(body);
     osw_osis_unref(snap);
     free(osis);

@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "osw/admit.h"
+#include "../support/admit_util.h"
 
 #define GOLDEN_DIR OSW_TEST_DATA "/../golden"
 
@@ -143,11 +144,10 @@ static json_t *run_case(const char *body, size_t len, struct osw_osis *snap, enu
                         int *status, char **raw)
 {
     struct osw_admit a[2];
-    enum osw_reader readers[2] = {OSW_READER_JANSSON, OSW_READER_FAST};
+    int readers[2] = {TEST_READER_JANSSON, TEST_READER_FAST};
     for (int i = 0; i < 2; i++) {
         osw_admit_init(&a[i]);
-        assert_int_equal(osw_admit(body, len, snap, ep, OSW_STR_LIT("cluster"), readers[i], &a[i]),
-                         OSW_OK);
+        assert_int_equal(test_admit(body, len, snap, ep, readers[i], &a[i]), OSW_OK);
     }
     /* Both readers must give the very same answer (a 400's one-line reason
      * may be worded differently by each reader; its status may not). */

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "json/review_diff.h"
+#include "../support/review_diff.h"
 #include "osw/review.h"
 
 #define ENV "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","

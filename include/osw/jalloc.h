@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internal: per-thread record of jansson allocation failures (jalloc.c). */
-#ifndef OSW_CORE_JALLOC_H
-#define OSW_CORE_JALLOC_H
+/* Per-thread record of jansson allocation failures (jalloc.c). */
+#ifndef OSW_JALLOC_H
+#define OSW_JALLOC_H
 
 #include <stdbool.h>
 
@@ -12,4 +12,4 @@ void osw_jalloc_begin(void);
 /* Whether a jansson allocation failed on this thread since osw_jalloc_begin. */
 bool osw_jalloc_failed(void);
 
-#endif /* OSW_CORE_JALLOC_H */
+#endif /* OSW_JALLOC_H */
