@@ -20,7 +20,7 @@
 #include "kube/backoff.h"
 
 #define DEFAULT_MAX_LIST      (256u << 20)
-#define DEFAULT_NOT_SERVED_MS (5 * 60 * 1000)
+#define DEFAULT_NOT_SERVED_MS 300000LL /* 5 min */
 #define DEFAULT_WATCH_TIMEOUT 300u
 #define DEFAULT_HEALTHY_MS    10000
 #define MAX_PATHS             8
