@@ -390,6 +390,16 @@ class KubeAPI:
                     raise TimeoutError("no watch of %s within %.1fs" % (resource, timeout))
                 self.cond.wait(left)
 
+    def wait_no_watch(self, resource=None, timeout=10.0):
+        """Waits until no watch of `resource` is open (an ended one is gone)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while any(resource is None or s.resource == resource for s in self.streams):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("watches of %s still open after %.1fs" % (resource, timeout))
+                self.cond.wait(left)
+
     def send_raw(self, resource, pieces, gap=0.0):
         """Writes `pieces` (bytes each, or one bytes) to every open watch of
         `resource`, each piece as its own HTTP chunk, `gap` seconds apart."""
@@ -746,7 +756,8 @@ class Control:
       unserve version [resource] | serve_again version [resource] | compact
       requests [path] -> recorded requests (body as text) | clear_requests
       handshake_failures -> count | wait_requests n [path] [timeout]
-      wait_watch [resource] [timeout] | send_raw resource pieces(list of str) [gap]
+      wait_watch [resource] [timeout] | wait_no_watch [resource] [timeout]
+      send_raw resource pieces(list of str) [gap]
       send_bookmark resource | send_error resource [code] | send_garbage resource
       close_watches [resource] [abrupt] | drop_connections
       post_reply path status body(object) | rotate_token token_file token
@@ -791,6 +802,8 @@ class Control:
             return len(a.wait_requests(cmd["n"], cmd.get("path"), cmd.get("timeout", 10.0)))
         if op == "wait_watch":
             return len(a.wait_watch(cmd.get("resource"), cmd.get("timeout", 10.0)))
+        if op == "wait_no_watch":
+            return a.wait_no_watch(cmd.get("resource"), cmd.get("timeout", 10.0))
         if op == "send_raw":
             return a.send_raw(cmd["resource"], [p.encode() for p in cmd["pieces"]],
                               cmd.get("gap", 0.0))
@@ -840,6 +853,9 @@ def main(argv=None):
     p.add_argument("--certdir", help="directory with ca.crt, tls.crt, tls.key "
                    "(default: made with `osstream-webhook gen-certs`)")
     p.add_argument("--client-ca", help="ask clients for a certificate and verify it with this CA")
+    p.add_argument("--make-client-cert", metavar="DIR",
+                   help="make a client CA and certificate in DIR (openssl command) and require "
+                        "nothing but verify client certificates with that CA")
     p.add_argument("--kubeconfig", help="write a kubeconfig for this server to this path")
     p.add_argument("--insecure", action="store_true",
                    help="the kubeconfig skips verification instead of carrying the CA")
@@ -852,8 +868,9 @@ def main(argv=None):
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = p.parse_args(argv)
 
-    api = KubeAPI(token=args.token or None, certdir=args.certdir, client_ca=args.client_ca,
-                  verbose=args.verbose)
+    client = make_client_cert(args.make_client_cert) if args.make_client_cert else None
+    api = KubeAPI(token=args.token or None, certdir=args.certdir,
+                  client_ca=client["ca"] if client else args.client_ca, verbose=args.verbose)
     for spec in args.object:
         res, _, path = spec.partition("=")
         with open(path) as f:
@@ -869,7 +886,7 @@ def main(argv=None):
                                   token=None if args.token_file else True,
                                   token_file=args.token_file, insecure=args.insecure)
     info = {"url": api.url, "port": api.port, "ca": api.ca, "certdir": api.certdir,
-            "kubeconfig": kc, "pid": os.getpid()}
+            "kubeconfig": kc, "pid": os.getpid(), "client_cert": client}
     print(json.dumps(info), flush=True)
     try:
         if args.stdio:
