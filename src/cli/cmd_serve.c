@@ -2,9 +2,10 @@
 /*
  * `serve`: turns flags and OSSTREAM_* variables into the server's settings,
  * starts the pieces in order (logger, metrics, certificate store, snapshot
- * source, HTTPS server), waits for SIGTERM/SIGINT and shuts down as the
- * contract's lifecycle says. Every start-up failure is one line on stderr
- * and exit status 2, before anything listens.
+ * source: the file, else the Kubernetes API of --kubeconfig, $KUBECONFIG or
+ * the in-cluster service account; HTTPS server), waits for SIGTERM/SIGINT
+ * and shuts down as the contract's lifecycle says. Every start-up failure is
+ * one line on stderr and exit status 2, before anything listens.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,9 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/kubesel.h"
 #include "cli/listen.h"
+#include "kube/transport.h"
 #include "server/server.h"
 #include "source/source.h"
 
@@ -38,6 +41,7 @@ struct serve_ctx {
     struct osw_snapcell cell;
     struct osw_source *source;
     struct osw_server *server;
+    char kube_origin[600]; /* set when the source is the Kubernetes API */
 };
 
 static int fail(const char *msg)
@@ -137,9 +141,6 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     if (f->osis_file && *f->osis_file && f->kubeconfig && *f->kubeconfig)
         return fail(
             "--osimagestream-file and --kubeconfig name two OSImageStream sources: give one");
-    if (!f->osis_file || !*f->osis_file)
-        return fail("--osimagestream-file is required: this version has no Kubernetes API source "
-                    "yet (--kubeconfig, in-cluster)");
     return 0;
 }
 
@@ -157,6 +158,37 @@ static void teardown(struct serve_ctx *c)
     osw_certstore_free(c->certs);
     osw_snapcell_destroy(&c->cell);
     osw_metrics_free(c->metrics);
+}
+
+/* The API source: the contract's choice of configuration (--kubeconfig, else
+ * $KUBECONFIG, else in-cluster), one client for the OSImageStream reflector.
+ * Only here, in src/cli, is the environment read. The source is created, not
+ * started: its thread may log, so it starts once the server listens and a
+ * start-up failure stays one line. */
+static enum osw_err prepare_kube(struct serve_ctx *c, const struct serve_flags *f,
+                                 const struct osw_source_env *env, struct osw_errbuf *eb)
+{
+    struct osw_kube_config kc;
+    struct osw_reflector_transport t = {NULL, NULL};
+    enum osw_err err;
+
+    memset(&kc, 0, sizeof(kc));
+    err = osw_cli_kube_select(f->kubeconfig && *f->kubeconfig ? f->kubeconfig : NULL,
+                              getenv("KUBECONFIG"), getenv("KUBERNETES_SERVICE_HOST"),
+                              getenv("KUBERNETES_SERVICE_PORT"), f->sa_dir, &kc, eb);
+    if (err != OSW_OK)
+        goto out;
+    err = osw_transport_new(&kc, &t, eb);
+    if (err != OSW_OK)
+        goto out;
+    err = osw_source_kube_new(f->osis_name, t, env, &c->source, eb);
+    if (err != OSW_OK)
+        goto out;
+    snprintf(c->kube_origin, sizeof(c->kube_origin), "%s (%s)", kc.origin ? kc.origin : "",
+             kc.server ? kc.server : "");
+out:
+    osw_kube_config_free(&kc);
+    return err;
 }
 
 /* Starts everything; returns 0 or the exit status of a failed start. */
@@ -179,11 +211,23 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
     if (osw_server_new(cfg, &deps, &c->server, &eb) != OSW_OK)
         return fail(eb.msg);
     struct osw_source_env env = {&c->cell, &c->log, c->metrics};
-    if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
-        osw_source_start(c->source, &eb) != OSW_OK)
+    if (f->osis_file && *f->osis_file) {
+        if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
+            osw_source_start(c->source, &eb) != OSW_OK)
+            return fail(eb.msg);
+    } else if (prepare_kube(c, f, &env, &eb) != OSW_OK) {
         return fail(eb.msg);
+    }
     if (osw_server_run(c->server, &eb) != OSW_OK)
         return fail(eb.msg);
+    if (c->kube_origin[0]) {
+        osw_log_write(&c->log, OSW_LOG_INFO, "OSImageStream source: Kubernetes API",
+                      (struct osw_log_field[]){OSW_LOGF_CSTR("origin", c->kube_origin),
+                                               OSW_LOGF_CSTR("name", f->osis_name)},
+                      2);
+        if (osw_source_start(c->source, &eb) != OSW_OK)
+            return fail(eb.msg);
+    }
     return 0;
 }
 
@@ -259,7 +303,8 @@ int osw_cmd_serve(int argc, char **argv)
         {"osimagestream-file", OSW_FLAG_STRING, &f.osis_file, "FILE",
          "read the OSImageStream from this JSON or YAML file; reloaded on change", true},
         {"kubeconfig", OSW_FLAG_STRING, &f.kubeconfig, "FILE",
-         "read the OSImageStream from the API server of this kubeconfig (not in this version)",
+         "list and watch the OSImageStream on the API server of this kubeconfig (default: "
+         "$KUBECONFIG, else in-cluster)",
          true},
         {"serviceaccount-dir", OSW_FLAG_STRING, &f.sa_dir, "DIR",
          "in-cluster token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)",

@@ -192,12 +192,16 @@ const atomsOf = (rule) => {
   }
   return out;
 };
-const WEBHOOK_ATOMS = {
-  allowed: [`${MCP_GROUP}|osimagestreams|list|cluster`, `${MCP_GROUP}|osimagestreams|watch|cluster`,
-    'authentication.k8s.io|tokenreviews|create|', 'authorization.k8s.io|subjectaccessreviews|create|'],
-  required: [`${MCP_GROUP}|osimagestreams|list|cluster`, `${MCP_GROUP}|osimagestreams|watch|cluster`,
-    'authentication.k8s.io|tokenreviews|create|', 'authorization.k8s.io|subjectaccessreviews|create|'],
-};
+// get+list+watch on the OSImageStream singleton (resourceNames works for
+// list and watch with the name field selector the webhook always sends);
+// list+watch, cluster-wide, on pools and MachineConfigs (the cross-object
+// rules); create on the two reviews (metrics authentication). Nothing else.
+const WEBHOOK_REQUIRED = [
+  ...['get', 'list', 'watch'].map((v) => `${MCP_GROUP}|osimagestreams|${v}|cluster`),
+  ...['machineconfigpools', 'machineconfigs'].flatMap((r) => ['list', 'watch'].map((v) => `${MCP_GROUP}|${r}|${v}|`)),
+  'authentication.k8s.io|tokenreviews|create|', 'authorization.k8s.io|subjectaccessreviews|create|',
+];
+const WEBHOOK_ATOMS = { allowed: WEBHOOK_REQUIRED, required: WEBHOOK_REQUIRED };
 const MONITORING_ATOMS = {
   allowed: ['url|/metrics|get|', ...['services', 'endpoints', 'pods'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `|${r}|${v}|`)),
     ...['get', 'list', 'watch'].map((v) => `discovery.k8s.io|endpointslices|${v}|`)],
@@ -213,6 +217,9 @@ function checkRbac(objs, overlay, errs) {
     for (const x of r.rules || []) {
       if (x.resourceNames && x.resources && x.resources.includes('osimagestreams') && JSON.stringify(x.resourceNames) !== '["cluster"]') {
         errs.push(`${objName(r)}: resourceNames must be ["cluster"] (the default --osimagestream-name)`);
+      }
+      if (x.resourceNames && x.resources && x.resources.some((res) => res === 'machineconfigpools' || res === 'machineconfigs')) {
+        errs.push(`${objName(r)}: resourceNames on ${x.resources}: they are listed cluster-wide`);
       }
     }
     const bound = bindings.some((b) => b.roleRef.kind === r.kind && b.roleRef.name === r.metadata.name);
@@ -779,10 +786,13 @@ function selfTest(rendered, reg) {
     ['unknown field', (o) => { podOf(o).containers[0].readinesProbe = {}; }, /unknown field .*readinesProbe/],
     ['wrong type', (o) => { get(o, 'Deployment').spec.replicas = '2'; }, /replicas must be integer/],
     ['wildcard verb', (o) => { get(o, 'ClusterRole').rules[0].verbs.push('*'); }, /wildcard/],
-    ['extra verb', (o) => { named(o, 'ClusterRole', 'osstream-webhook').rules[0].verbs.push('get'); }, /granted more than it needs: .*osimagestreams\|get/],
+    ['extra verb', (o) => { named(o, 'ClusterRole', 'osstream-webhook').rules[0].verbs.push('update'); }, /granted more than it needs: .*osimagestreams\|update/],
     ['extra subject', (o) => { named(o, 'ClusterRoleBinding', 'osstream-webhook').subjects.push({ kind: 'ServiceAccount', name: 'x', namespace: 'y' }); }, /ServiceAccount:y\/x .* should get nothing/],
     ['no tokenreviews', (o) => { named(o, 'ClusterRole', 'osstream-webhook-metrics-auth').rules.shift(); }, /lacks authentication\.k8s\.io\|tokenreviews\|create/],
     ['unbound role', (o) => { o.splice(o.indexOf(named(o, 'ClusterRoleBinding', 'osstream-webhook-metrics-auth')), 1); }, /bound to nobody/],
+    ['extra resource', (o) => { named(o, 'ClusterRole', 'osstream-webhook').rules[1].resources.push('secrets'); }, /granted more than it needs: .*\|secrets\|list/],
+    ['any name', (o) => { delete named(o, 'ClusterRole', 'osstream-webhook').rules[0].resourceNames; }, /lacks .*osimagestreams\|get\|cluster/],
+    ['named pools', (o) => { named(o, 'ClusterRole', 'osstream-webhook').rules[1].resourceNames = ['worker']; }, /listed cluster-wide/],
     ['privileged', (o) => { podOf(o).containers[0].securityContext.privileged = true; }, /privileged/],
     ['escalation', (o) => { delete podOf(o).containers[0].securityContext.allowPrivilegeEscalation; }, /allowPrivilegeEscalation/],
     ['caps', (o) => { podOf(o).containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /drop ALL/],
