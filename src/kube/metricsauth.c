@@ -20,12 +20,14 @@
 
 #include "kube/client.h"
 
-#define CACHE_SLOTS    128
-#define HASH_LEN       32
-#define REVIEW_MAX     (1u << 20) /* bytes of a review answer we read */
-#define TOKEN_MAX      (16u << 10)
-#define TOKENREVIEWS   "/apis/authentication.k8s.io/v1/tokenreviews"
-#define ACCESSREVIEWS  "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+#define CACHE_SLOTS       128
+#define HASH_LEN          32
+#define REVIEW_MAX        (1u << 20) /* bytes of a review answer we read */
+#define TOKEN_MAX         (16u << 10)
+#define REVIEW_CONNECT_MS 3000L
+#define REVIEW_TIMEOUT_MS 5000L
+#define TOKENREVIEWS      "/apis/authentication.k8s.io/v1/tokenreviews"
+#define ACCESSREVIEWS     "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 
 struct entry {
     bool used;
@@ -86,7 +88,8 @@ static bool digest(const char *tok, size_t len, unsigned char out[HASH_LEN])
 }
 
 /* Under a->mu: the cached verdict, or PENDING when none is fresh. */
-static enum osw_mauth_verdict cache_get(struct osw_mauth *a, const unsigned char *hash, uint64_t now)
+static enum osw_mauth_verdict cache_get(struct osw_mauth *a, const unsigned char *hash,
+                                        uint64_t now)
 {
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
         const struct entry *e = &a->cache[i];
@@ -120,7 +123,8 @@ static void cache_put(struct osw_mauth *a, const unsigned char *hash, enum osw_m
     slot->used = true;
     memcpy(slot->hash, hash, HASH_LEN);
     slot->verdict = v;
-    slot->expires_ms = now + (v == OSW_MAUTH_ALLOWED ? OSW_MAUTH_ALLOW_TTL_MS : OSW_MAUTH_DENY_TTL_MS);
+    slot->expires_ms =
+        now + (v == OSW_MAUTH_ALLOWED ? OSW_MAUTH_ALLOW_TTL_MS : OSW_MAUTH_DENY_TTL_MS);
 }
 
 /* POSTs `req` (taken) and parses a 2xx answer into *answer (caller
@@ -137,19 +141,19 @@ static bool post_review(struct osw_mauth *a, const char *path, json_t *req, json
     *answer = NULL;
     if (json == NULL)
         goto out;
-    enum osw_err err = a->rv.post(a->rv.ctx, path, json, strlen(json), &body, &body_len, &status, &eb);
+    enum osw_err err =
+        a->rv.post(a->rv.ctx, path, json, strlen(json), &body, &body_len, &status, &eb);
     if (err != OSW_OK) {
-        osw_log_write(a->log, OSW_LOG_WARN, "metrics review failed",
-                      (struct osw_log_field[]){OSW_LOGF_CSTR("path", path),
-                                               OSW_LOGF_CSTR("error", eb.msg)},
-                      2);
+        osw_log_write(
+            a->log, OSW_LOG_WARN, "metrics review failed",
+            (struct osw_log_field[]){OSW_LOGF_CSTR("path", path), OSW_LOGF_CSTR("error", eb.msg)},
+            2);
         goto out;
     }
     if (status < 200 || status > 299) {
-        osw_log_write(a->log, OSW_LOG_WARN, "metrics review refused",
-                      (struct osw_log_field[]){OSW_LOGF_CSTR("path", path),
-                                               OSW_LOGF_INT("code", status)},
-                      2);
+        osw_log_write(
+            a->log, OSW_LOG_WARN, "metrics review refused",
+            (struct osw_log_field[]){OSW_LOGF_CSTR("path", path), OSW_LOGF_INT("code", status)}, 2);
         goto out;
     }
     *answer = json_loadb(body, body_len, 0, NULL);
@@ -172,8 +176,8 @@ out:
 static enum osw_mauth_verdict token_review(struct osw_mauth *a, const char *token, json_t **user)
 {
     json_t *answer = NULL;
-    json_t *req = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1",
-                            "kind", "TokenReview", "spec", "token", token);
+    json_t *req = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "authentication.k8s.io/v1", "kind",
+                            "TokenReview", "spec", "token", token);
     *user = NULL;
     if (!post_review(a, TOKENREVIEWS, req, &answer))
         return OSW_MAUTH_UNAVAILABLE;
@@ -192,8 +196,8 @@ static enum osw_mauth_verdict token_review(struct osw_mauth *a, const char *toke
  * status.user: username, uid, groups, extra). */
 static enum osw_mauth_verdict access_review(struct osw_mauth *a, const json_t *user)
 {
-    json_t *spec = json_pack("{s:{s:s, s:s}}", "nonResourceAttributes", "path", "/metrics", "verb",
-                             "get");
+    json_t *spec =
+        json_pack("{s:{s:s, s:s}}", "nonResourceAttributes", "path", "/metrics", "verb", "get");
     static const char *const copy[][2] = {
         {"username", "user"}, {"uid", "uid"}, {"groups", "groups"}, {"extra", "extra"}};
     for (size_t i = 0; spec != NULL && i < sizeof(copy) / sizeof(copy[0]); i++) {
@@ -254,8 +258,8 @@ static void *review_thread(void *arg)
         a->head = j->next;
         if (a->head == NULL)
             a->tail = &a->head;
-        enum osw_mauth_verdict v = a->stopping ? OSW_MAUTH_UNAVAILABLE
-                                               : cache_get(a, j->hash, a->now_ms());
+        enum osw_mauth_verdict v =
+            a->stopping ? OSW_MAUTH_UNAVAILABLE : cache_get(a, j->hash, a->now_ms());
         if (v == OSW_MAUTH_PENDING) {
             pthread_mutex_unlock(&a->mu);
             v = review(a, j->token);
@@ -306,8 +310,7 @@ enum osw_mauth_verdict osw_mauth_check(struct osw_mauth *a, const char *authoriz
 }
 
 enum osw_err osw_mauth_new(const struct osw_mauth_reviewer *reviewer, const struct osw_log *log,
-                           uint64_t (*now_ms)(void), struct osw_mauth **out,
-                           struct osw_errbuf *eb)
+                           uint64_t (*now_ms)(void), struct osw_mauth **out, struct osw_errbuf *eb)
 {
     struct osw_mauth *a = calloc(1, sizeof(*a));
     *out = NULL;
@@ -381,6 +384,10 @@ enum osw_err osw_mauth_reviewer_kube(const struct osw_kube_config *cfg,
     enum osw_err err = osw_kube_client_new(cfg, &c, eb);
     if (err != OSW_OK)
         return err;
+    /* A scrape waits for the review: answer well within Prometheus's
+     * default 10 s scrape timeout, with a 503 when the API is that slow. */
+    struct osw_kube_limits lim = {REVIEW_CONNECT_MS, REVIEW_TIMEOUT_MS, 0};
+    osw_kube_client_set_limits(c, &lim);
     *out = (struct osw_mauth_reviewer){c, kube_post, kube_abort, kube_free};
     return OSW_OK;
 }

@@ -21,11 +21,11 @@
 
 /* The answer a scrape gets. */
 enum osw_mauth_verdict {
-    OSW_MAUTH_PENDING = 0,            /* a review was queued: `done` follows */
-    OSW_MAUTH_ALLOWED = 200,          /* serve the metrics */
-    OSW_MAUTH_UNAUTHENTICATED = 401,  /* no token, or the TokenReview rejected it */
-    OSW_MAUTH_FORBIDDEN = 403,        /* the SubjectAccessReview did not allow it */
-    OSW_MAUTH_UNAVAILABLE = 503,      /* a review could not be completed, nothing cached */
+    OSW_MAUTH_PENDING = 0,           /* a review was queued: `done` follows */
+    OSW_MAUTH_ALLOWED = 200,         /* serve the metrics */
+    OSW_MAUTH_UNAUTHENTICATED = 401, /* no token, or the TokenReview rejected it */
+    OSW_MAUTH_FORBIDDEN = 403,       /* the SubjectAccessReview did not allow it */
+    OSW_MAUTH_UNAVAILABLE = 503,     /* a review could not be completed, nothing cached */
 };
 
 #define OSW_MAUTH_ALLOW_TTL_MS 30000 /* contract: 15..60 s */
@@ -62,8 +62,7 @@ struct osw_mauth;
  * milliseconds; tests pass their own).
  */
 enum osw_err osw_mauth_new(const struct osw_mauth_reviewer *reviewer, const struct osw_log *log,
-                           uint64_t (*now_ms)(void), struct osw_mauth **out,
-                           struct osw_errbuf *eb);
+                           uint64_t (*now_ms)(void), struct osw_mauth **out, struct osw_errbuf *eb);
 
 /*
  * Decides a scrape with the Authorization header value `authorization`

@@ -86,8 +86,8 @@ static void fake_abort(void *ctx)
 }
 
 #define AUTHENTICATED                                                                              \
-    "{\"status\":{\"authenticated\":true,\"user\":{\"username\":\"system:serviceaccount:"        \
-    "openshift-monitoring:prometheus-k8s\",\"uid\":\"u-1\",\"groups\":[\"system:"                \
+    "{\"status\":{\"authenticated\":true,\"user\":{\"username\":\"system:serviceaccount:"          \
+    "openshift-monitoring:prometheus-k8s\",\"uid\":\"u-1\",\"groups\":[\"system:"                  \
     "serviceaccounts\"],\"extra\":{\"scope\":[\"a\"]}}}}"
 #define NOT_AUTHENTICATED "{\"status\":{\"authenticated\":false,\"error\":\"invalid token\"}}"
 #define ALLOWED           "{\"status\":{\"allowed\":true}}"
@@ -146,8 +146,8 @@ static void test_no_token_is_401_without_review(void **state)
 {
     (void)state;
     struct osw_mauth *a = start();
-    static const char *bad[] = {NULL, "", "Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer a b",
-                                "Token abc"};
+    static const char *bad[] = {NULL,      "",           "Basic dXNlcjpwYXNz", "Bearer",
+                                "Bearer ", "Bearer a b", "Token abc"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(osw_mauth_check(a, bad[i], on_done, NULL), OSW_MAUTH_UNAUTHENTICATED);
     assert_int_equal(S.token_calls + S.access_calls, 0);
