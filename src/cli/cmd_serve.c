@@ -25,6 +25,7 @@
 struct serve_flags {
     const char *listen, *cert, *key, *tls_min, *osis_file, *kubeconfig, *sa_dir, *osis_name;
     const char *log_level, *log_format;
+    const char *cipher_suites, *metrics_listen, *metrics_auth;
     unsigned long long max_request_bytes;
     long long shutdown_delay_ms;
 };
@@ -45,9 +46,47 @@ static int fail(const char *msg)
     return 2;
 }
 
+/* --tls-cipher-suites, --metrics-listen and --metrics-auth; fills `cfg`. */
+static int settle_tls_metrics(const struct serve_flags *f, struct osw_server_config *cfg,
+                              char *mhost, size_t mhostcap)
+{
+    char msg[600];
+    const char *bad;
+    size_t badlen;
+    cfg->tls12_suites = OSW_TLS_SUITES_ALL;
+    if (f->cipher_suites &&
+        !osw_priorities_parse_suites(f->cipher_suites, &cfg->tls12_suites, &bad, &badlen))
+        return snprintf(msg, sizeof(msg),
+                        "--tls-cipher-suites: \"%.*s\" is not accepted: give comma-separated "
+                        "IANA names (no spaces) of TLS_ECDHE_{RSA,ECDSA}_WITH_{AES_128_GCM_SHA256,"
+                        "AES_256_GCM_SHA384,CHACHA20_POLY1305_SHA256}; TLS 1.3 suites are not "
+                        "configurable",
+                        (int)(badlen > 200 ? 200 : badlen), bad),
+               fail(msg);
+    if (f->metrics_listen) {
+        if (!osw_listen_parse(f->metrics_listen, mhost, mhostcap, &cfg->metrics_port))
+            return snprintf(msg, sizeof(msg),
+                            "--metrics-listen must be HOST:PORT, [IPv6]:PORT or :PORT with a "
+                            "numeric address, not \"%s\"",
+                            f->metrics_listen),
+                   fail(msg);
+        cfg->metrics_listen = true;
+        cfg->metrics_host = mhost;
+    }
+    if (strcmp(f->metrics_auth, "kubernetes") == 0)
+        return fail("--metrics-auth kubernetes needs an API source (TokenReview and "
+                    "SubjectAccessReview), which this version does not have: use none");
+    if (strcmp(f->metrics_auth, "none") != 0)
+        return snprintf(msg, sizeof(msg), "--metrics-auth must be none or kubernetes, not \"%s\"",
+                        f->metrics_auth),
+               fail(msg);
+    return 0;
+}
+
 /* Checks the settings that need more than their flag's kind; fills `cfg`. */
 static int settle(const struct serve_flags *f, struct osw_server_config *cfg, char *host,
-                  size_t hostcap, struct osw_log *log, struct osw_policy *policy)
+                  size_t hostcap, char *mhost, size_t mhostcap, struct osw_log *log,
+                  struct osw_policy *policy)
 {
     char msg[600];
     enum osw_log_level level;
@@ -81,6 +120,9 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
                         MAX_REQUEST_CAP),
                fail(msg);
     cfg->max_request_bytes = f->max_request_bytes;
+    int rc = settle_tls_metrics(f, cfg, mhost, mhostcap);
+    if (rc != 0)
+        return rc;
     if (!osw_str_is_dns1123_subdomain(osw_str_from_cstr(f->osis_name)))
         return snprintf(msg, sizeof(msg), "--osimagestream-name \"%s\" is not a valid object name",
                         f->osis_name),
@@ -131,12 +173,16 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
     if (osw_certstore_new(f->cert, f->key, &c->log, c->metrics, &c->certs, &eb) != OSW_OK ||
         osw_certstore_start(c->certs, &eb) != OSW_OK)
         return fail(eb.msg);
+    /* The addresses are bound before the source starts (it logs once it
+     * has loaded); nothing listens before the source has checked its input. */
+    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell};
+    if (osw_server_new(cfg, &deps, &c->server, &eb) != OSW_OK)
+        return fail(eb.msg);
     struct osw_source_env env = {&c->cell, &c->log, c->metrics};
     if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
         osw_source_start(c->source, &eb) != OSW_OK)
         return fail(eb.msg);
-    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell};
-    if (osw_server_start(cfg, &deps, &c->server, &eb) != OSW_OK)
+    if (osw_server_run(c->server, &eb) != OSW_OK)
         return fail(eb.msg);
     return 0;
 }
@@ -160,10 +206,13 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
         return rc;
     }
     osw_log_write(&c->log, OSW_LOG_INFO, "serving",
-                  (struct osw_log_field[]){OSW_LOGF_CSTR("listen", f->listen),
-                                           OSW_LOGF_INT("port", osw_server_port(c->server)),
-                                           OSW_LOGF_CSTR("version", OSW_VERSION)},
-                  3);
+                  (struct osw_log_field[]){
+                      OSW_LOGF_CSTR("listen", f->listen),
+                      OSW_LOGF_INT("port", osw_server_port(c->server)),
+                      OSW_LOGF_CSTR("version", OSW_VERSION),
+                      OSW_LOGF_CSTR("metrics_listen", f->metrics_listen ? f->metrics_listen : ""),
+                      OSW_LOGF_INT("metrics_port", osw_server_metrics_port(c->server))},
+                  f->metrics_listen ? 5 : 3);
     int sig = 0;
     while (sigwait(&set, &sig) != 0) {
     }
@@ -194,6 +243,7 @@ int osw_cmd_serve(int argc, char **argv)
         .sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount",
         .log_level = "info",
         .log_format = "json",
+        .metrics_auth = "none",
         .max_request_bytes = 4194304,
         .shutdown_delay_ms = 0,
     };
@@ -224,6 +274,18 @@ int osw_cmd_serve(int argc, char **argv)
          true},
         {"shutdown-delay", OSW_FLAG_DURATION, &f.shutdown_delay_ms, "DURATION",
          "after SIGTERM keep serving this long with /readyz at 503 (default 0s)", true},
+        {"tls-cipher-suites", OSW_FLAG_STRING, &f.cipher_suites, "NAMES",
+         "TLS 1.2 suites to offer, comma-separated IANA names of the six ECDHE AEAD suites "
+         "(default all six; TLS 1.3 suites are not configurable)",
+         true},
+        {"metrics-listen", OSW_FLAG_STRING, &f.metrics_listen, "HOST:PORT",
+         "serve /metrics on this address instead (HTTPS, same certificate; the main listener "
+         "then answers /metrics with 404)",
+         true},
+        {"metrics-auth", OSW_FLAG_STRING, &f.metrics_auth, "none|kubernetes",
+         "who may read /metrics (default none; kubernetes needs the API source, not in this "
+         "version)",
+         true},
     };
     const struct osw_command_spec spec = {
         "serve",
@@ -240,10 +302,10 @@ int osw_cmd_serve(int argc, char **argv)
         return fr == OSW_FLAGS_HELP ? 0 : 2;
     struct osw_server_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    char host[64];
+    char host[64], mhost[64];
     struct serve_ctx c;
     memset(&c, 0, sizeof(c));
-    int rc = settle(&f, &cfg, host, sizeof(host), &c.log, &c.policy);
+    int rc = settle(&f, &cfg, host, sizeof(host), mhost, sizeof(mhost), &c.log, &c.policy);
     if (rc != 0)
         return rc;
     return run(&f, &cfg, &c);

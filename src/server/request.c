@@ -407,11 +407,11 @@ static bool expects_continue(struct MHD_Connection *conn)
     return e != NULL && strcasecmp(e, "100-continue") == 0;
 }
 
-enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                   const char *method, const char *version, const char *upload_data,
-                                   size_t *upload_data_size, void **req_cls)
+static enum MHD_Result access_on(struct osw_server *srv, enum osw_listener listener,
+                                 struct MHD_Connection *conn, const char *url, const char *method,
+                                 const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
 {
-    struct osw_server *srv = cls;
     struct request *rq = *req_cls;
 
     (void)version;
@@ -424,7 +424,7 @@ enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const
         clock_gettime(CLOCK_MONOTONIC, &rq->t0);
         atomic_fetch_add(&srv->inflight, 1);
         *req_cls = rq;
-        rq->route = osw_route_find(url);
+        rq->route = osw_route_find_on(url, listener);
         if (is_admission(rq->route)) {
             osw_metrics_inflight_add(srv->deps.metrics, 1);
             rq->counted = true;
@@ -443,6 +443,24 @@ enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const
         return take(srv, rq, upload_data, n) ? MHD_YES : MHD_NO;
     }
     return answer(srv, conn, rq, url, method);
+}
+
+enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **req_cls)
+{
+    struct osw_server *srv = cls;
+    enum osw_listener l = srv->metrics_separate ? OSW_LISTENER_ADMISSION : OSW_LISTENER_ALL;
+    return access_on(srv, l, conn, url, method, version, upload_data, upload_data_size, req_cls);
+}
+
+enum MHD_Result osw_request_access_metrics(void *cls, struct MHD_Connection *conn, const char *url,
+                                           const char *method, const char *version,
+                                           const char *upload_data, size_t *upload_data_size,
+                                           void **req_cls)
+{
+    return access_on(cls, OSW_LISTENER_METRICS, conn, url, method, version, upload_data,
+                     upload_data_size, req_cls);
 }
 
 void osw_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,

@@ -30,6 +30,19 @@ const struct osw_route *osw_route_find(const char *path)
     return NULL;
 }
 
+const struct osw_route *osw_route_find_on(const char *path, enum osw_listener l)
+{
+    const struct osw_route *r = osw_route_find(path);
+
+    if (r == NULL)
+        return NULL;
+    if (l == OSW_LISTENER_ADMISSION && r->id == OSW_ROUTE_METRICS)
+        return NULL;
+    if (l == OSW_LISTENER_METRICS && r->id != OSW_ROUTE_METRICS)
+        return NULL;
+    return r;
+}
+
 bool osw_route_method_allowed(const struct osw_route *r, const char *method)
 {
     if (r == NULL || method == NULL)

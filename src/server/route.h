@@ -30,6 +30,14 @@ struct osw_route {
  * result is static. */
 const struct osw_route *osw_route_find(const char *path);
 
+/* Which routes a listener serves: all of them (one listener), all but
+ * /metrics (the admission listener when --metrics-listen is given), or
+ * /metrics only (the metrics listener). */
+enum osw_listener { OSW_LISTENER_ALL = 0, OSW_LISTENER_ADMISSION, OSW_LISTENER_METRICS };
+
+/* As osw_route_find, for the routes listener `l` serves (NULL: 404). */
+const struct osw_route *osw_route_find_on(const char *path, enum osw_listener l);
+
 /* Whether `method` is allowed on `r`: POST routes take only "POST", GET routes
  * "GET" and "HEAD" (methods are case-sensitive, RFC 9110 9.1). */
 bool osw_route_method_allowed(const struct osw_route *r, const char *method);

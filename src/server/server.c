@@ -74,6 +74,11 @@
  * each and RLIMIT_NOFILE is raised to match. */
 #define CONNECTION_LIMIT 4096u
 
+/* The metrics listener's daemon: scrapers are few (one Prometheus per
+ * replica of the monitoring stack), so a small limit keeps a flood on that
+ * port from costing the admission port anything. */
+#define METRICS_CONNECTION_LIMIT 64u
+
 /* Body bytes buffered across all requests in flight: at least this, or 16
  * request-size limits, whichever is larger (see request.c, charge()). */
 #define BUFFERED_MIN (64ull << 20)
@@ -114,25 +119,66 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /*
  * GnuTLS's certificate callback has no closure argument. Each connection
  * took its own reference to the current pair when it started (see
- * notify_connection) and parked it in the session's DB pointer, which
- * libmicrohttpd never uses (it owns gnutls_session_set_ptr, and sets no
- * session database). A reload therefore never frees a pair under a
- * handshake, and no global is needed.
+ * notify_connection) and parked its osw_server_conn, which holds it, in the
+ * session's DB pointer, which libmicrohttpd never uses (it owns
+ * gnutls_session_set_ptr, and sets no session database). A reload therefore
+ * never frees a pair under a handshake, and no global is needed.
  */
 static int cert_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
                          gnutls_pcert_st **certs, unsigned int *ncerts, gnutls_ocsp_data_st **ocsp,
                          unsigned int *nocsp, gnutls_privkey_t *key, unsigned int *flags)
 {
-    const struct osw_certpair *pair = gnutls_db_get_ptr(session);
+    const struct osw_server_conn *sc = gnutls_db_get_ptr(session);
 
     (void)info;
-    if (pair == NULL)
+    if (sc == NULL || sc->pair == NULL)
         return -1; /* fails this handshake only */
-    osw_certpair_get(pair, certs, ncerts, key);
+    osw_certpair_get(sc->pair, certs, ncerts, key);
     *ocsp = NULL;
     *nocsp = 0;
     *flags = 0; /* the pair keeps ownership */
     return 0;
+}
+
+/* The kind of key a TLS 1.2 suite's key exchange must match: ECDHE_ECDSA
+ * suites sign with ECDSA (or EdDSA) keys, ECDHE_RSA suites with RSA ones. */
+static enum osw_tls_key key_kind(gnutls_privkey_t key)
+{
+    switch (gnutls_privkey_get_pk_algorithm(key, NULL)) {
+    case GNUTLS_PK_ECDSA:
+    case GNUTLS_PK_EDDSA_ED25519:
+    case GNUTLS_PK_EDDSA_ED448:
+        return OSW_TLS_KEY_ECDSA;
+    default:
+        return OSW_TLS_KEY_RSA;
+    }
+}
+
+/*
+ * Installed only when --tls-cipher-suites narrows the TLS 1.2 suites.
+ * GnuTLS calls it after it has parsed the ClientHello and negotiated the
+ * version, before it picks the suite (gnutls_handshake_set_post_client_hello_
+ * function: "anything else except for version negotiation"). A TLS 1.2
+ * session then switches to the priorities holding exactly the chosen suites
+ * that fit its certificate's key; a TLS 1.3 session keeps all three of its
+ * suites, which are not configurable.
+ */
+static int client_hello(gnutls_session_t session)
+{
+    const struct osw_server_conn *sc = gnutls_db_get_ptr(session);
+    gnutls_pcert_st *pcerts;
+    unsigned npcerts;
+    gnutls_privkey_t key;
+
+    if (gnutls_protocol_get_version(session) != GNUTLS_TLS1_2)
+        return 0;
+    if (sc == NULL || sc->pair == NULL)
+        return GNUTLS_E_INTERNAL_ERROR; /* no certificate: this handshake fails */
+    osw_certpair_get(sc->pair, &pcerts, &npcerts, &key);
+    gnutls_priority_t prio = sc->srv->prio12[key_kind(key)];
+    if (prio == NULL)
+        return GNUTLS_E_NO_CIPHER_SUITES; /* no chosen suite fits this key */
+    return gnutls_priority_set(session, prio);
 }
 
 static void sleep_ms(long ms)
@@ -171,9 +217,12 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     gnutls_session_t session = ci != NULL ? (gnutls_session_t)ci->tls_session : NULL;
+    sc->srv = srv;
     if (session != NULL) {
         sc->pair = osw_certstore_acquire(srv->deps.certs);
-        gnutls_db_set_ptr(session, sc->pair);
+        gnutls_db_set_ptr(session, sc);
+        if (srv->narrowed)
+            gnutls_handshake_set_post_client_hello_function(session, client_hello);
         if (srv->ticket_key.data != NULL)
             (void)gnutls_session_ticket_enable_server(session, &srv->ticket_key);
     }
@@ -202,15 +251,22 @@ static struct osw_server_worker *pick_worker(struct osw_server *srv, unsigned *n
     return best;
 }
 
-/* Accepts what is pending (at most a bounded batch, so a stop request is
- * seen) and hands each connection to a worker. */
-static void accept_batch(struct osw_server *srv, unsigned *next)
+/* The metrics daemon when it is under its limit, else NULL. */
+static struct osw_server_worker *metrics_worker(struct osw_server *srv)
+{
+    struct osw_server_worker *w = &srv->metrics_worker;
+    return atomic_load(&w->conns) < (long)METRICS_CONNECTION_LIMIT ? w : NULL;
+}
+
+/* Accepts what is pending on `lfd` (at most a bounded batch, so a stop
+ * request is seen) and hands each connection to a worker: one of the
+ * admission daemons, or the metrics daemon for the metrics listener. */
+static void accept_batch(struct osw_server *srv, int lfd, bool metrics, unsigned *next)
 {
     for (int k = 0; k < 64; k++) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
-        int fd =
-            accept4(srv->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
@@ -223,7 +279,7 @@ static void accept_batch(struct osw_server *srv, unsigned *next)
             }
             continue; /* ECONNABORTED and the like: that client is gone */
         }
-        struct osw_server_worker *w = pick_worker(srv, next);
+        struct osw_server_worker *w = metrics ? metrics_worker(srv) : pick_worker(srv, next);
         if (w == NULL) {
             close(fd); /* every daemon is at its connection limit */
             continue;
@@ -244,53 +300,131 @@ static void *acceptor_main(void *arg)
     unsigned next = 0;
 
     for (;;) {
-        struct pollfd p[2] = {{.fd = srv->listen_fd, .events = POLLIN},
-                              {.fd = srv->wake_fd, .events = POLLIN}};
-        if (poll(p, 2, -1) < 0) {
+        /* poll skips a negative fd: without --metrics-listen, p[2]. */
+        struct pollfd p[3] = {{.fd = srv->wake_fd, .events = POLLIN},
+                              {.fd = srv->listen_fd, .events = POLLIN},
+                              {.fd = srv->metrics_fd, .events = POLLIN}};
+        if (poll(p, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             sleep_ms(10);
             continue;
         }
-        if (p[1].revents != 0)
-            break;
         if (p[0].revents != 0)
-            accept_batch(srv, &next);
+            break;
+        if (p[1].revents != 0)
+            accept_batch(srv, srv->listen_fd, false, &next);
+        if (p[2].revents != 0)
+            accept_batch(srv, srv->metrics_fd, true, &next);
     }
     return NULL;
 }
 
-/* Creates, binds and listens on the server's socket: an ordinary one (no
- * SO_REUSEPORT, so no other socket can bind the same port and share its
- * connections); SO_REUSEADDR as libmicrohttpd set it, so that a restart is
- * not refused while old connections linger in TIME_WAIT. "[::]" is
- * dual-stack. Returns 0 or an errno value. */
-static int open_listener(struct osw_server *srv, const struct osw_addr *addr)
+/* Creates and binds a socket (into `*fd`, closed by the caller even on
+ * failure; osw_server_run makes it listen): an ordinary one (no SO_REUSEPORT, so no other socket
+ * can bind the same port and share its connections); SO_REUSEADDR as libmicrohttpd set it, so that
+ * a restart is not refused while old connections linger in TIME_WAIT. "[::]" is dual-stack. Returns
+ * 0 or an errno value. */
+static int open_listener(const struct osw_addr *addr, int *fd, unsigned short *port)
 {
     int one = 1;
     struct sockaddr_storage bound;
     socklen_t blen = sizeof(bound);
 
-    srv->listen_fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (srv->listen_fd < 0)
+    *fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (*fd < 0)
         return errno;
-    (void)setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    (void)setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (addr->ipv6) {
         int v6only = addr->any6 ? 0 : 1;
-        if (setsockopt(srv->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) != 0)
+        if (setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) != 0)
             return errno;
     }
-    if (bind(srv->listen_fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 ||
-        listen(srv->listen_fd, SOMAXCONN) != 0)
+    if (bind(*fd, (const struct sockaddr *)&addr->ss, addr->len) != 0)
         return errno;
     memset(&bound, 0, sizeof(bound));
-    if (getsockname(srv->listen_fd, (struct sockaddr *)&bound, &blen) != 0)
+    if (getsockname(*fd, (struct sockaddr *)&bound, &blen) != 0)
         return errno;
     if (addr->ss.ss_family == AF_INET6)
-        srv->port = ntohs(((const struct sockaddr_in6 *)(const void *)&bound)->sin6_port);
+        *port = ntohs(((const struct sockaddr_in6 *)(const void *)&bound)->sin6_port);
     else
-        srv->port = ntohs(((const struct sockaddr_in *)(const void *)&bound)->sin_port);
+        *port = ntohs(((const struct sockaddr_in *)(const void *)&bound)->sin_port);
     return 0;
+}
+
+static bool is_wildcard(const struct osw_addr *a)
+{
+    if (a->ss.ss_family == AF_INET6)
+        return a->any6;
+    return ((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr == INADDR_ANY;
+}
+
+/* Whether two addresses on one port would take each other's connections.
+ * Two sockets with SO_REUSEADDR may both bind such a pair as long as
+ * neither listens yet, so the clash has to be found here, before the
+ * listen() of osw_server_run. */
+static bool overlaps(const struct osw_addr *a, const struct osw_addr *b)
+{
+    if (is_wildcard(a) || is_wildcard(b))
+        return true;
+    if (a->ss.ss_family != b->ss.ss_family)
+        return false;
+    if (a->ss.ss_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr,
+                      &((const struct sockaddr_in6 *)(const void *)&b->ss)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return ((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr.s_addr ==
+           ((const struct sockaddr_in *)(const void *)&b->ss)->sin_addr.s_addr;
+}
+
+/* Binds `host`:`port` for `what` ("" or "--metrics-listen "); OSW_EIO with a
+ * one-line reason naming the address when it cannot be bound, or when it
+ * takes the same port as `other` (the main listener; NULL for that one). */
+static enum osw_err bind_listener(const char *what, const char *host, unsigned short port,
+                                  const struct osw_addr *other, unsigned short other_port,
+                                  struct osw_addr *addr, int *fd, unsigned short *bound,
+                                  struct osw_errbuf *eb)
+{
+    enum osw_err err = osw_addr_resolve(host, port, addr, eb);
+    if (err != OSW_OK)
+        return err;
+    if (other != NULL && port == other_port && overlaps(addr, other))
+        return osw_errbuf_set(
+            eb, OSW_EIO, "cannot listen on %s%s%s%s:%u: %s", what, addr->ipv6 ? "[" : "",
+            host != NULL && host[0] != '\0' ? host : "0.0.0.0", addr->ipv6 ? "]" : "",
+            (unsigned)port, "the port of --listen is on that address already");
+    int e = open_listener(addr, fd, bound);
+    if (e != 0)
+        return osw_errbuf_set(eb, OSW_EIO, "cannot listen on %s%s%s%s:%u: %s", what,
+                              addr->ipv6 ? "[" : "",
+                              host != NULL && host[0] != '\0' ? host : "0.0.0.0",
+                              addr->ipv6 ? "]" : "", (unsigned)port, strerror(e));
+    return OSW_OK;
+}
+
+/* The TLS 1.2 priorities of --tls-cipher-suites (see client_hello): only
+ * when the chosen suites are fewer than all six and TLS 1.2 is offered. */
+static enum osw_err narrow_suites(struct osw_server *srv, const struct osw_server_config *cfg,
+                                  struct osw_errbuf *eb)
+{
+    unsigned mask = cfg->tls12_suites & OSW_TLS_SUITES_ALL;
+    char prio[512];
+
+    if (mask == 0 || mask == OSW_TLS_SUITES_ALL || cfg->tls_min != OSW_TLS_MIN_12)
+        return OSW_OK;
+    srv->narrowed = true;
+    for (unsigned k = OSW_TLS_KEY_RSA; k <= OSW_TLS_KEY_ECDSA; k++) {
+        const char *errpos = NULL;
+        if (!osw_priorities_tls12(cfg->tls_min, mask, (enum osw_tls_key)k, prio, sizeof(prio)))
+            continue; /* no chosen suite for this key: its TLS 1.2 handshakes fail */
+        int rc = gnutls_priority_init(&srv->prio12[k], prio, &errpos);
+        if (rc < 0) {
+            srv->prio12[k] = NULL;
+            return osw_errbuf_set(eb, OSW_ETLS, "TLS priorities \"%s\": %s", prio,
+                                  gnutls_strerror(rc));
+        }
+    }
+    return OSW_OK;
 }
 
 /* Stops accepting: the acceptor ends and the listen socket is closed, so a
@@ -308,6 +442,10 @@ static void stop_accepting(struct osw_server *srv)
         close(srv->listen_fd);
         srv->listen_fd = -1;
     }
+    if (srv->metrics_fd >= 0) {
+        close(srv->metrics_fd);
+        srv->metrics_fd = -1;
+    }
 }
 
 /* Stops everything still running and frees the server. NULL is fine. */
@@ -318,6 +456,12 @@ static void free_server(struct osw_server *srv)
     stop_accepting(srv);
     for (unsigned i = 0; i < srv->nworkers; i++)
         MHD_stop_daemon(srv->workers[i].daemon);
+    if (srv->metrics_worker.daemon != NULL)
+        MHD_stop_daemon(srv->metrics_worker.daemon);
+    for (unsigned k = 0; k < 2; k++) {
+        if (srv->prio12[k] != NULL)
+            gnutls_priority_deinit(srv->prio12[k]);
+    }
     if (srv->wake_fd >= 0)
         close(srv->wake_fd);
     if (srv->ticket_key.data != NULL) {
@@ -328,7 +472,7 @@ static void free_server(struct osw_server *srv)
 }
 
 static struct MHD_Daemon *start_worker(struct osw_server *srv, struct osw_server_worker *w,
-                                       const struct osw_server_config *cfg)
+                                       MHD_AccessHandlerCallback access, unsigned limit)
 {
     /* MHD_USE_ITC: MHD_add_connection from the acceptor wakes the thread.
      * Poll, not epoll: see the thread-model comment at the top. */
@@ -339,16 +483,16 @@ static struct MHD_Daemon *start_worker(struct osw_server *srv, struct osw_server
     atomic_init(&w->conns, 0);
     /* clang-format off */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, &osw_request_access, srv,
+        flags, 0, NULL, NULL, access, srv,
         /* First, so that libmicrohttpd's own start-up messages use it. */
         MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, srv,
-        MHD_OPTION_HTTPS_PRIORITIES, osw_tls_priorities(cfg->tls_min),
+        MHD_OPTION_HTTPS_PRIORITIES, osw_tls_priorities(srv->tls_min),
         MHD_OPTION_HTTPS_CERT_CALLBACK2, &cert_retrieve,
         MHD_OPTION_NOTIFY_CONNECTION, &notify_connection, w,
         MHD_OPTION_NOTIFY_COMPLETED, &osw_request_completed, srv,
         /* The acceptor keeps each daemon under worker_limit (its counts are
          * never below MHD's), so this check never refuses first. */
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)srv->worker_limit,
+        MHD_OPTION_CONNECTION_LIMIT, limit,
         /* Short until a connection completes a request (request.c raises it
          * then): a connection that never sends a request is gone in < 5 s. */
         MHD_OPTION_CONNECTION_TIMEOUT, OSW_SERVER_FIRST_TIMEOUT_S,
@@ -358,26 +502,24 @@ static struct MHD_Daemon *start_worker(struct osw_server *srv, struct osw_server
     /* clang-format on */
 }
 
-enum osw_err osw_server_start(const struct osw_server_config *cfg,
-                              const struct osw_server_deps *deps, struct osw_server **out,
-                              struct osw_errbuf *eb)
+enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct osw_server_deps *deps,
+                            struct osw_server **out, struct osw_errbuf *eb)
 {
     struct osw_server *srv = NULL;
-    struct osw_addr addr;
+    struct osw_addr main_addr;
     enum osw_err err;
-    int e;
 
     *out = NULL;
     if (deps->certs == NULL || deps->cell == NULL)
         return osw_errbuf_set(eb, OSW_EINVAL, "server: certificate store and cache required");
-    err = osw_addr_resolve(cfg->listen_host, cfg->listen_port, &addr, eb);
-    if (err != OSW_OK)
-        return err;
     srv = calloc(1, sizeof(*srv));
     if (srv == NULL)
         return osw_errbuf_set(eb, OSW_ENOMEM, "server: out of memory");
     srv->listen_fd = -1;
+    srv->metrics_fd = -1;
     srv->wake_fd = -1;
+    srv->metrics_separate = cfg->metrics_listen;
+    srv->tls_min = cfg->tls_min;
     srv->deps = *deps;
     srv->policy = cfg->policy;
     srv->decode = cfg->decode;
@@ -401,44 +543,86 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
         osw_log_printf(deps->log, OSW_LOG_WARN, "TLS session tickets disabled");
     }
     raise_nofile(deps->log);
+    err = narrow_suites(srv, cfg, eb);
+    if (err != OSW_OK)
+        goto out;
 
-    e = open_listener(srv, &addr);
-    if (e != 0) {
-        err = osw_errbuf_set(
-            eb, OSW_EIO, "cannot listen on %s%s%s:%u: %s", addr.ipv6 ? "[" : "",
-            cfg->listen_host != NULL && cfg->listen_host[0] != '\0' ? cfg->listen_host : "0.0.0.0",
-            addr.ipv6 ? "]" : "", (unsigned)cfg->listen_port, strerror(e));
+    err = bind_listener("", cfg->listen_host, cfg->listen_port, NULL, 0, &main_addr,
+                        &srv->listen_fd, &srv->port, eb);
+    if (err != OSW_OK)
         goto out;
-    }
-    for (; srv->nworkers < OSW_SERVER_WORKERS; srv->nworkers++) {
-        struct osw_server_worker *w = &srv->workers[srv->nworkers];
-        errno = 0;
-        w->daemon = start_worker(srv, w, cfg);
-        if (w->daemon == NULL) {
-            e = errno;
-            err = osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s",
-                                 e != 0 ? strerror(e) : "libmicrohttpd failed to start");
+    if (cfg->metrics_listen) {
+        struct osw_addr maddr;
+        err = bind_listener("--metrics-listen ", cfg->metrics_host, cfg->metrics_port, &main_addr,
+                            srv->port, &maddr, &srv->metrics_fd, &srv->metrics_port, eb);
+        if (err != OSW_OK)
             goto out;
-        }
     }
-    srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (srv->wake_fd < 0) {
-        err = osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s", strerror(errno));
-        goto out;
-    }
-    e = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);
-    if (e != 0) {
-        err = osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s", strerror(e));
-        goto out;
-    }
-    srv->acceptor_started = true;
-    (void)pthread_setname_np(srv->acceptor, "osw-accept");
     *out = srv;
     srv = NULL;
     err = OSW_OK;
 out:
     free_server(srv);
     return err;
+}
+
+static enum osw_err start_failed(struct osw_errbuf *eb, int e)
+{
+    return osw_errbuf_set(eb, OSW_EIO, "cannot start the HTTP server: %s",
+                          e != 0 ? strerror(e) : "libmicrohttpd failed to start");
+}
+
+enum osw_err osw_server_run(struct osw_server *srv, struct osw_errbuf *eb)
+{
+    int e;
+
+    if (srv == NULL)
+        return osw_errbuf_set(eb, OSW_EINVAL, "server: not created");
+    if (listen(srv->listen_fd, SOMAXCONN) != 0 ||
+        (srv->metrics_fd >= 0 && listen(srv->metrics_fd, SOMAXCONN) != 0))
+        return start_failed(eb, errno);
+    for (; srv->nworkers < OSW_SERVER_WORKERS; srv->nworkers++) {
+        struct osw_server_worker *w = &srv->workers[srv->nworkers];
+        errno = 0;
+        w->daemon = start_worker(srv, w, &osw_request_access, (unsigned)srv->worker_limit);
+        if (w->daemon == NULL)
+            return start_failed(eb, errno);
+    }
+    if (srv->metrics_separate) {
+        errno = 0;
+        srv->metrics_worker.daemon = start_worker(
+            srv, &srv->metrics_worker, &osw_request_access_metrics, METRICS_CONNECTION_LIMIT);
+        if (srv->metrics_worker.daemon == NULL)
+            return start_failed(eb, errno);
+    }
+    srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (srv->wake_fd < 0)
+        return start_failed(eb, errno);
+    e = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);
+    if (e != 0)
+        return start_failed(eb, e);
+    srv->acceptor_started = true;
+    (void)pthread_setname_np(srv->acceptor, "osw-accept");
+    return OSW_OK;
+}
+
+enum osw_err osw_server_start(const struct osw_server_config *cfg,
+                              const struct osw_server_deps *deps, struct osw_server **out,
+                              struct osw_errbuf *eb)
+{
+    struct osw_server *srv = NULL;
+    enum osw_err err = osw_server_new(cfg, deps, &srv, eb);
+
+    *out = NULL;
+    if (err != OSW_OK)
+        return err;
+    err = osw_server_run(srv, eb);
+    if (err != OSW_OK) {
+        free_server(srv);
+        return err;
+    }
+    *out = srv;
+    return OSW_OK;
 }
 
 void osw_server_begin_shutdown(struct osw_server *srv)
@@ -466,4 +650,9 @@ void osw_server_stop(struct osw_server *srv, long long drain_ms)
 unsigned short osw_server_port(const struct osw_server *srv)
 {
     return srv != NULL ? srv->port : 0;
+}
+
+unsigned short osw_server_metrics_port(const struct osw_server *srv)
+{
+    return srv != NULL && srv->metrics_separate ? srv->metrics_port : 0;
 }

@@ -17,6 +17,7 @@
 #include "obs/log.h"
 #include "obs/metrics.h"
 #include "tls/certstore.h"
+#include "tls/priorities.h"
 
 struct osw_server_config {
     const char *listen_host; /* numeric IPv4/IPv6 address; "" or NULL = all (0.0.0.0) */
@@ -26,6 +27,15 @@ struct osw_server_config {
     long long shutdown_delay_ms;
     const struct osw_policy *policy; /* borrowed; must outlive the server */
     osw_review_decode_fn decode;     /* the request reader */
+    /* TLS 1.2 suites offered (a mask of osw_priorities_suite_name's bits);
+     * 0 means all six. TLS 1.3 suites are never narrowed. */
+    unsigned tls12_suites;
+    /* --metrics-listen: serve /metrics on a second HTTPS listener (same
+     * certificate) that serves nothing else, and answer /metrics with 404 on
+     * the main one. The host is as for listen_host. */
+    bool metrics_listen;
+    const char *metrics_host;
+    unsigned short metrics_port;
 };
 
 /* Everything the server borrows; all must outlive the server. */
@@ -38,8 +48,25 @@ struct osw_server_deps {
 
 struct osw_server;
 
-/* Binds and starts serving (threads are internal). OSW_EIO with a one-line
- * reason when the address cannot be bound. */
+/*
+ * Start-up in two steps, so that an address that cannot be bound is found
+ * before anything else starts (and logs), and nothing listens before every
+ * input has been checked:
+ *
+ * osw_server_new binds the listeners (the main one and, with
+ * metrics_listen, the metrics one) without listening yet. OSW_EIO with a
+ * one-line reason naming the address when one cannot be bound; OSW_ETLS
+ * when the TLS priorities cannot be set up. `deps` is copied (its pointers
+ * stay borrowed). On success `*out` is owned by the caller, who ends it with
+ * osw_server_stop whether or not it ran.
+ *
+ * osw_server_run listens and starts serving (threads are internal).
+ *
+ * osw_server_start is both at once.
+ */
+enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct osw_server_deps *deps,
+                            struct osw_server **out, struct osw_errbuf *eb);
+enum osw_err osw_server_run(struct osw_server *srv, struct osw_errbuf *eb);
 enum osw_err osw_server_start(const struct osw_server_config *cfg,
                               const struct osw_server_deps *deps, struct osw_server **out,
                               struct osw_errbuf *eb);
@@ -55,5 +82,8 @@ void osw_server_stop(struct osw_server *srv, long long drain_ms);
 
 /* The bound port (useful with port 0 in tests). */
 unsigned short osw_server_port(const struct osw_server *srv);
+
+/* The metrics listener's bound port; 0 without --metrics-listen. */
+unsigned short osw_server_metrics_port(const struct osw_server *srv);
 
 #endif /* OSW_SERVER_H */

@@ -61,24 +61,44 @@ struct osw_server {
     unsigned nworkers; /* daemons started */
     long worker_limit; /* connections per daemon */
     int listen_fd;     /* ours, not libmicrohttpd's; -1: closed */
-    int wake_fd;       /* eventfd: tells the acceptor to stop; -1: none */
+    /* --metrics-listen: a listener of its own, served by one more daemon
+     * whose access handler routes /metrics only. -1 / unused without it. */
+    enum osw_tls_min tls_min;
+    bool metrics_separate; /* set before any daemon starts, never changed */
+    int metrics_fd;
+    struct osw_server_worker metrics_worker; /* daemon NULL: not started */
+    unsigned short metrics_port;
+    int wake_fd; /* eventfd: tells the acceptor to stop; -1: none */
     pthread_t acceptor;
     bool acceptor_started;
     unsigned short port;
     gnutls_datum_t ticket_key; /* TLS session-ticket key; data NULL: tickets off */
+    /* --tls-cipher-suites narrower than all six: the priorities a TLS 1.2
+     * session switches to once its version is known, one per kind of
+     * certificate key (enum osw_tls_key); NULL where no chosen suite fits
+     * that key. `narrowed` false: sessions keep the daemons' priorities. */
+    bool narrowed;
+    gnutls_priority_t prio12[2];
 };
 
 /* Per TCP connection (MHD's socket_context), from NOTIFY_STARTED to CLOSED. */
 struct osw_server_conn {
-    struct osw_certpair *pair; /* owned reference: what this connection's handshake uses */
-    bool keepalive_timeout;    /* timeout already raised to the keep-alive value */
+    const struct osw_server *srv; /* back pointer for the TLS callbacks */
+    struct osw_certpair *pair;    /* owned reference: what this connection's handshake uses */
+    bool keepalive_timeout;       /* timeout already raised to the keep-alive value */
 };
 
-/* request.c: libmicrohttpd's access handler and request-completed callback
- * (closure: struct osw_server). */
+/* request.c: libmicrohttpd's access handlers and request-completed callback
+ * (closure: struct osw_server). osw_request_access serves the main listener
+ * (every route, or every route but /metrics with --metrics-listen);
+ * osw_request_access_metrics the metrics listener (/metrics only). */
 enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const char *url,
                                    const char *method, const char *version, const char *upload_data,
                                    size_t *upload_data_size, void **req_cls);
+enum MHD_Result osw_request_access_metrics(void *cls, struct MHD_Connection *conn, const char *url,
+                                           const char *method, const char *version,
+                                           const char *upload_data, size_t *upload_data_size,
+                                           void **req_cls);
 void osw_request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                            enum MHD_RequestTerminationCode toe);
 

@@ -57,11 +57,4 @@ void osw_certpair_get(const struct osw_certpair *p, gnutls_pcert_st **pcerts, un
 /* notAfter of the leaf certificate, Unix seconds. */
 double osw_certpair_not_after(const struct osw_certpair *p);
 
-enum osw_tls_min { OSW_TLS_MIN_12 = 0, OSW_TLS_MIN_13 };
-
-/* The GnuTLS priority string: TLS 1.2 (optional) and 1.3 only; in 1.2 only
- * ECDHE with AES-GCM or ChaCha20-Poly1305 (OpenShift's Intermediate profile);
- * X25519 / P-256 / P-384 groups; server precedence. Static string. */
-const char *osw_tls_priorities(enum osw_tls_min min);
-
 #endif /* OSW_TLS_CERTSTORE_H */

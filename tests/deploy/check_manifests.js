@@ -3,17 +3,25 @@
 // (and cert-manager, prometheus-operator) OpenAPI schemas from the
 // kubernetes-models packages, unknown fields included, then the promises the
 // manifests make: they point at what the server serves (Service, port,
-// paths), the RBAC is exactly list+watch on osimagestreams, the webhooks'
-// matchConditions (evaluated with a CEL implementation) let through exactly
-// the requests they should and never fail to evaluate, the pod meets
-// the "restricted" Pod Security level and OpenShift's restricted-v2 SCC, an
-// outage cannot wedge the cluster, and the Deployment's flags are flags of
-// `osstream-webhook serve`.
+// paths), the RBAC grants each subject exactly what it needs (the webhook:
+// list+watch on osimagestreams, create on tokenreviews and
+// subjectaccessreviews; the monitoring stack: discovery in the namespace and
+// get on /metrics), the webhooks' matchConditions (evaluated with a CEL
+// implementation) let through exactly the requests they should and never
+// fail to evaluate, the pod meets the "restricted" Pod Security level and
+// OpenShift's restricted-v2 SCC, the NetworkPolicies select the pods and
+// open exactly the admission port, the metrics port (to monitoring) and
+// egress to the API server, OpenShift places the replicas on control-plane
+// nodes, resources have no CPU limit, every object carries the common
+// labels, an outage cannot wedge the cluster, and the Deployment's flags are
+// flags of `osstream-webhook serve`.
 //
 // Usage: node check_manifests.js --bin OSW_BIN NAME=RENDERED.yaml...
 //        node check_manifests.js --self-test NAME=RENDERED.yaml...
 //        node check_manifests.js --facts RENDERED.yaml  (for test_manifests_serve.sh)
-// NAME is base, openshift or cert-manager. Exit 0 when everything holds,
+//        node check_manifests.js --rules RENDERED.yaml  (the PrometheusRule's spec
+//                                                        as JSON, for promtool)
+// NAME is base, openshift, openshift-single-node or cert-manager. Exit 0 when everything holds,
 // 1 with one line per problem otherwise.
 'use strict';
 
@@ -25,6 +33,15 @@ const YAML = require('yaml');
 const NAMESPACE = 'osstream-webhook';
 const SERVICE = 'osstream-webhook';
 const CONTAINER_PORT = 8443;
+const METRICS_PORT = 9443; // --metrics-listen
+const API_SERVER_PORTS = [443, 6443];
+const COMMON_LABELS = { 'app.kubernetes.io/name': 'osstream-webhook', 'app.kubernetes.io/part-of': 'osstream-webhook' };
+const MONITORING_SA = { namespace: 'openshift-monitoring', name: 'prometheus-k8s' };
+const OPENSHIFT = ['openshift', 'openshift-single-node'];
+// bench/RESULTS.md: peak RSS under load 29.5 MiB; CONTRACT.md: 500 idle TLS
+// connections stay under 128 MiB.
+const MEMORY_PEAK_MIB = 29.5;
+const MEMORY_CEILING_MIB = 128;
 const PATHS = { validate: '/validate', mutate: '/mutate', healthz: '/healthz', readyz: '/readyz', metrics: '/metrics' };
 const TLS_SECRET = 'osstream-webhook-tls';
 const MCP_GROUP = 'machineconfiguration.openshift.io';
@@ -139,6 +156,14 @@ function durationSeconds(s) {
   return s.length ? total : NaN;
 }
 
+// Kubernetes memory quantity ("32Mi", "256M", "1Gi", "33554432") to MiB; NaN when malformed.
+function mebibytes(q) {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(String(q === undefined ? '' : q));
+  if (!m) return NaN;
+  const mult = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, k: 1e3, M: 1e6, G: 1e9 }[m[2]] || 1;
+  return (parseFloat(m[1]) * mult) / 1024 ** 2;
+}
+
 function labelsMatch(selector, labels) {
   const ml = (selector && selector.matchLabels) || {};
   return Object.keys(ml).length > 0 && Object.entries(ml).every(([k, v]) => labels && labels[k] === v);
@@ -153,33 +178,80 @@ function hasWildcard(v) {
 
 // ---- checks ---------------------------------------------------------------
 
-function checkRbac(objs, errs) {
-  const roles = find(objs, 'ClusterRole');
-  if (roles.length !== 1) errs.push(`expected exactly 1 ClusterRole, found ${roles.length}`);
-  if (find(objs, 'Role').length) errs.push('unexpected namespaced Role: the webhook needs none');
-  for (const r of [...roles, ...find(objs, 'Role')]) {
-    if (hasWildcard(r.rules)) errs.push(`${objName(r)}: wildcard in rules`);
-    if (r.aggregationRule) errs.push(`${objName(r)}: aggregationRule grants what it aggregates`);
-    const rules = r.rules || [];
-    const want = JSON.stringify({ apiGroups: [MCP_GROUP], resources: ['osimagestreams'], verbs: ['list', 'watch'] });
-    const got = rules.map((x) => JSON.stringify({ apiGroups: x.apiGroups, resources: x.resources, verbs: [...(x.verbs || [])].sort() }));
-    if (rules.length !== 1 || got[0] !== want) {
-      errs.push(`${objName(r)}: rules must be exactly list+watch on ${MCP_GROUP} osimagestreams, got ${JSON.stringify(rules)}`);
-    }
-    for (const x of rules) {
-      if (x.nonResourceURLs) errs.push(`${objName(r)}: nonResourceURLs granted`);
-      if (x.resourceNames && JSON.stringify(x.resourceNames) !== '["cluster"]') {
-        errs.push(`${objName(r)}: resourceNames must be ["cluster"] (the default --osimagestream-name)`);
+// RBAC as atoms "group|resource-or-URL|verb|resourceNames", per subject.
+const atomsOf = (rule) => {
+  const out = [];
+  for (const v of rule.verbs || []) {
+    if (rule.nonResourceURLs) {
+      for (const u of rule.nonResourceURLs) out.push(`url|${u}|${v}|`);
+    } else {
+      for (const g of rule.apiGroups || []) {
+        for (const r of rule.resources || []) out.push(`${g}|${r}|${v}|${(rule.resourceNames || []).join(',')}`);
       }
     }
   }
+  return out;
+};
+const WEBHOOK_ATOMS = {
+  allowed: [`${MCP_GROUP}|osimagestreams|list|cluster`, `${MCP_GROUP}|osimagestreams|watch|cluster`,
+    'authentication.k8s.io|tokenreviews|create|', 'authorization.k8s.io|subjectaccessreviews|create|'],
+  required: [`${MCP_GROUP}|osimagestreams|list|cluster`, `${MCP_GROUP}|osimagestreams|watch|cluster`,
+    'authentication.k8s.io|tokenreviews|create|', 'authorization.k8s.io|subjectaccessreviews|create|'],
+};
+const MONITORING_ATOMS = {
+  allowed: ['url|/metrics|get|', ...['services', 'endpoints', 'pods'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `|${r}|${v}|`)),
+    ...['get', 'list', 'watch'].map((v) => `discovery.k8s.io|endpointslices|${v}|`)],
+  required: ['url|/metrics|get|', '|endpoints|list|', '|services|list|', '|pods|list|'],
+};
+
+function checkRbac(objs, overlay, errs) {
+  const roles = [...find(objs, 'ClusterRole'), ...find(objs, 'Role')];
+  const bindings = [...find(objs, 'ClusterRoleBinding'), ...find(objs, 'RoleBinding')];
+  for (const r of roles) {
+    if (hasWildcard(r.rules)) errs.push(`${objName(r)}: wildcard in rules`);
+    if (r.aggregationRule) errs.push(`${objName(r)}: aggregationRule grants what it aggregates`);
+    for (const x of r.rules || []) {
+      if (x.resourceNames && x.resources && x.resources.includes('osimagestreams') && JSON.stringify(x.resourceNames) !== '["cluster"]') {
+        errs.push(`${objName(r)}: resourceNames must be ["cluster"] (the default --osimagestream-name)`);
+      }
+    }
+    const bound = bindings.some((b) => b.roleRef.kind === r.kind && b.roleRef.name === r.metadata.name);
+    if (!bound) errs.push(`${objName(r)}: bound to nobody`);
+  }
   const sa = find(objs, 'ServiceAccount', SERVICE).filter((o) => o.metadata.namespace === NAMESPACE);
   if (sa.length !== 1) errs.push(`ServiceAccount ${NAMESPACE}/${SERVICE} missing`);
-  const bindings = find(objs, 'ClusterRoleBinding');
-  const bound = bindings.some((b) =>
-    roles.some((r) => b.roleRef.kind === 'ClusterRole' && b.roleRef.name === r.metadata.name) &&
-    (b.subjects || []).some((s) => s.kind === 'ServiceAccount' && s.name === SERVICE && s.namespace === NAMESPACE));
-  if (!bound) errs.push(`no ClusterRoleBinding binds the ClusterRole to ServiceAccount ${NAMESPACE}/${SERVICE}`);
+  // What each subject is granted, over every binding.
+  const grants = new Map();
+  for (const b of bindings) {
+    const role = roles.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name);
+    if (!role) {
+      errs.push(`${objName(b)}: its ${b.roleRef.kind} ${b.roleRef.name} is not in the manifests`);
+      continue;
+    }
+    for (const subj of b.subjects || []) {
+      const key = `${subj.kind}:${subj.namespace || ''}/${subj.name}`;
+      if (!grants.has(key)) grants.set(key, new Set());
+      for (const x of role.rules || []) atomsOf(x).forEach((a) => grants.get(key).add(a));
+    }
+  }
+  const webhook = `ServiceAccount:${NAMESPACE}/${SERVICE}`;
+  const monitoring = `ServiceAccount:${MONITORING_SA.namespace}/${MONITORING_SA.name}`;
+  const expect = { [webhook]: WEBHOOK_ATOMS };
+  if (OPENSHIFT.includes(overlay)) expect[monitoring] = MONITORING_ATOMS;
+  for (const [subj, atoms] of grants) {
+    const want = expect[subj];
+    if (!want) {
+      errs.push(`RBAC: ${subj} is granted ${[...atoms].join(' ')} but should get nothing`);
+      continue;
+    }
+    const extra = [...atoms].filter((a) => !want.allowed.includes(a));
+    if (extra.length) errs.push(`RBAC: ${subj} is granted more than it needs: ${extra.join(' ')}`);
+  }
+  for (const [subj, want] of Object.entries(expect)) {
+    const got = grants.get(subj) || new Set();
+    const missing = want.required.filter((a) => !got.has(a));
+    if (missing.length) errs.push(`RBAC: ${subj} lacks ${missing.join(' ')}`);
+  }
 }
 
 // Pod Security Standards "restricted" (Kubernetes v1.32) plus what OpenShift's
@@ -238,7 +310,8 @@ function checkDeployment(objs, overlay, errs, serveHelp) {
   const spec = dep.spec;
   const pod = spec.template.spec;
   if (dep.metadata.namespace !== NAMESPACE) errs.push(`${where}: namespace ${dep.metadata.namespace}`);
-  if (spec.replicas !== 2) errs.push(`${where}: replicas must be 2, got ${spec.replicas}`);
+  const replicas = overlay === 'openshift-single-node' ? 1 : 2;
+  if (spec.replicas !== replicas) errs.push(`${where}: replicas must be ${replicas}, got ${spec.replicas}`);
   const ru = (spec.strategy || {}).rollingUpdate || {};
   if ((spec.strategy || {}).type !== 'RollingUpdate' || ru.maxUnavailable !== 0) {
     errs.push(`${where}: strategy must be RollingUpdate with maxUnavailable: 0`);
@@ -285,6 +358,31 @@ function checkDeployment(objs, overlay, errs, serveHelp) {
   if (!lm || Number(lm[1]) !== CONTAINER_PORT) errs.push(`${cw}: --listen must end in :${CONTAINER_PORT}, got ${listen}`);
   const port = (c.ports || []).find((p) => p.name === 'https');
   if (!port || port.containerPort !== CONTAINER_PORT) errs.push(`${cw}: needs containerPort ${CONTAINER_PORT} named https`);
+  const mlisten = flags.get('metrics-listen') || '';
+  const mm = /:(\d+)$/.exec(mlisten);
+  if (!mm || Number(mm[1]) !== METRICS_PORT) errs.push(`${cw}: --metrics-listen must end in :${METRICS_PORT}, got ${mlisten}`);
+  const mport = (c.ports || []).find((p) => p.name === 'metrics');
+  if (!mport || mport.containerPort !== METRICS_PORT) errs.push(`${cw}: needs containerPort ${METRICS_PORT} named metrics`);
+  if (flags.has('metrics-auth') && flags.get('metrics-auth') !== 'none') {
+    errs.push(`${cw}: --metrics-auth ${flags.get('metrics-auth')} needs the API source (a later release)`);
+  }
+  if (c.terminationMessagePolicy !== 'FallbackToLogsOnError') {
+    errs.push(`${cw}: terminationMessagePolicy must be FallbackToLogsOnError (start-up errors in oc describe pod)`);
+  }
+  // OpenShift: on the control-plane nodes, as the MCO's own controller.
+  if (OPENSHIFT.includes(overlay)) {
+    if ((pod.nodeSelector || {})['node-role.kubernetes.io/master'] !== '') {
+      errs.push(`${where}: OpenShift runs it on control-plane nodes: nodeSelector node-role.kubernetes.io/master: ""`);
+    }
+    const tol = pod.tolerations || [];
+    for (const key of ['node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane']) {
+      if (!tol.some((t) => t.key === key && t.operator === 'Exists' && t.effect === 'NoSchedule')) {
+        errs.push(`${where}: needs a toleration of ${key}:NoSchedule (control-plane nodes)`);
+      }
+    }
+  } else if (pod.nodeSelector && Object.keys(pod.nodeSelector).some((k) => k.startsWith('node-role.kubernetes.io/'))) {
+    errs.push(`${where}: node-role placement belongs to the OpenShift overlays`);
+  }
 
   // Probes: HTTPS GET on the routes the server serves, on the https port.
   for (const [probe, path] of [['livenessProbe', PATHS.healthz], ['readinessProbe', PATHS.readyz]]) {
@@ -293,11 +391,16 @@ function checkDeployment(objs, overlay, errs, serveHelp) {
       errs.push(`${cw}: ${probe} must be HTTPS GET ${path} on port https, got ${JSON.stringify(g)}`);
     }
   }
-  // Resources: requests and limits for cpu and memory; requests <= limits.
+  // Resources: requests for cpu and memory, a memory limit, no CPU limit
+  // (a throttled webhook sits in the API server's write path).
   const res = c.resources || {};
-  for (const kind of ['requests', 'limits']) {
-    for (const r of ['cpu', 'memory']) if (!(res[kind] || {})[r]) errs.push(`${cw}: resources.${kind}.${r} missing`);
-  }
+  for (const r of ['cpu', 'memory']) if (!(res.requests || {})[r]) errs.push(`${cw}: resources.requests.${r} missing`);
+  if (!(res.limits || {}).memory) errs.push(`${cw}: resources.limits.memory missing`);
+  if ((res.limits || {}).cpu !== undefined) errs.push(`${cw}: resources.limits.cpu set: no CPU limit for a webhook in the API server's write path`);
+  const reqMiB = mebibytes((res.requests || {}).memory);
+  if (!(reqMiB >= MEMORY_PEAK_MIB)) errs.push(`${cw}: memory request ${(res.requests || {}).memory} is below the measured peak ${MEMORY_PEAK_MIB} MiB (bench/RESULTS.md)`);
+  const limMiB = mebibytes((res.limits || {}).memory);
+  if (!(limMiB >= MEMORY_CEILING_MIB)) errs.push(`${cw}: memory limit ${(res.limits || {}).memory} is below CONTRACT.md's ${MEMORY_CEILING_MIB} MiB ceiling`);
   // Shutdown: the grace period outlasts the delay plus the 5 s drain.
   const delay = flags.has('shutdown-delay') ? durationSeconds(flags.get('shutdown-delay')) : NaN;
   if (!(delay >= 1 && delay <= 30)) errs.push(`${cw}: --shutdown-delay must be a few seconds, got ${flags.get('shutdown-delay')}`);
@@ -330,6 +433,10 @@ function checkService(objs, dep, errs) {
   if (!p || (p.targetPort !== 'https' && p.targetPort !== CONTAINER_PORT)) {
     errs.push(`${objName(svc)}: needs port 443 -> targetPort https (${CONTAINER_PORT})`);
   }
+  const mp = (svc.spec.ports || []).find((x) => x.name === 'metrics');
+  if (!mp || (mp.targetPort !== 'metrics' && mp.targetPort !== METRICS_PORT)) {
+    errs.push(`${objName(svc)}: needs a port named metrics -> targetPort metrics (${METRICS_PORT})`);
+  }
   if (dep && !Object.entries(svc.spec.selector || {}).every(([k, v]) => dep.spec.template.metadata.labels[k] === v)) {
     errs.push(`${objName(svc)}: selector does not select the Deployment's pods`);
   }
@@ -337,8 +444,13 @@ function checkService(objs, dep, errs) {
   return svc;
 }
 
-function checkPdb(objs, dep, errs) {
+function checkPdb(objs, overlay, dep, errs) {
   const pdbs = find(objs, 'PodDisruptionBudget');
+  if (overlay === 'openshift-single-node') {
+    // One replica: any PDB that keeps one available blocks every drain.
+    if (pdbs.length) errs.push('single-node overlay: a PodDisruptionBudget over one replica blocks the MCO\'s drain');
+    return;
+  }
   if (pdbs.length !== 1) {
     errs.push(`expected exactly 1 PodDisruptionBudget, found ${pdbs.length}`);
     return;
@@ -346,6 +458,115 @@ function checkPdb(objs, dep, errs) {
   const pdb = pdbs[0];
   if (pdb.spec.minAvailable !== 1) errs.push(`${objName(pdb)}: minAvailable must be 1`);
   if (dep && !labelsMatch(pdb.spec.selector, dep.spec.template.metadata.labels)) errs.push(`${objName(pdb)}: selector does not match the pods`);
+}
+
+// NetworkPolicies: a default deny for the namespace; the webhook's pods
+// selected for Ingress and Egress; ingress only on the admission port (from
+// the API server: host-network traffic on OpenShift) and on the metrics port
+// (from the monitoring namespace only); egress only to the API server's
+// ports.
+function checkNetworkPolicies(objs, overlay, dep, errs) {
+  if (!dep) return;
+  const pols = find(objs, 'NetworkPolicy');
+  const podLabels = dep.spec.template.metadata.labels || {};
+  const selectorEmpty = (sel) => !sel || (!Object.keys(sel.matchLabels || {}).length && !(sel.matchExpressions || []).length);
+  const selects = (p) => {
+    const sel = p.spec.podSelector || {};
+    if ((sel.matchExpressions || []).length) return false; // not used here: judged as not selecting
+    return Object.entries(sel.matchLabels || {}).every(([k, v]) => podLabels[k] === v);
+  };
+  const types = (p) => p.spec.policyTypes || ['Ingress', ...(p.spec.egress ? ['Egress'] : [])];
+  const deny = pols.some((p) => selectorEmpty(p.spec.podSelector) && types(p).includes('Ingress') && types(p).includes('Egress') &&
+    !(p.spec.ingress || []).length && !(p.spec.egress || []).length);
+  if (!deny) errs.push('NetworkPolicy: no default-deny policy (podSelector {}, Ingress and Egress, no rules)');
+  const mine = pols.filter(selects);
+  for (const t of ['Ingress', 'Egress']) {
+    if (!mine.some((p) => types(p).includes(t) && (p.spec[t.toLowerCase()] || []).length)) {
+      errs.push(`NetworkPolicy: no policy with ${t} rules selects the webhook's pods`);
+    }
+  }
+  const c = dep.spec.template.spec.containers[0];
+  const named = Object.fromEntries((c.ports || []).map((p) => [p.name, p.containerPort]));
+  const portOf = (p) => (typeof p.port === 'string' ? named[p.port] : p.port);
+  const monitoringNs = OPENSHIFT.includes(overlay) ? 'openshift-monitoring' : 'monitoring';
+  const onlyNs = (from, labels) => Array.isArray(from) && from.length > 0 && from.every((peer) =>
+    !peer.ipBlock && !peer.podSelector && peer.namespaceSelector && !(peer.namespaceSelector.matchExpressions || []).length &&
+    JSON.stringify(peer.namespaceSelector.matchLabels || {}) === JSON.stringify(labels));
+  let admission = false;
+  let metrics = false;
+  for (const p of mine) {
+    for (const rule of p.spec.ingress || []) {
+      if (!(rule.ports || []).length) {
+        errs.push(`${objName(p)}: an ingress rule without ports opens every port`);
+        continue;
+      }
+      for (const port of rule.ports) {
+        const n = portOf(port);
+        if ((port.protocol || 'TCP') !== 'TCP') errs.push(`${objName(p)}: ingress port ${port.port} is not TCP`);
+        if (n === CONTAINER_PORT) {
+          admission = true;
+          if (OPENSHIFT.includes(overlay) && !onlyNs(rule.from, { 'policy-group.network.openshift.io/host-network': '' })) {
+            errs.push(`${objName(p)}: on OpenShift the admission port must admit only host-network traffic (the API server)`);
+          }
+        } else if (n === METRICS_PORT) {
+          metrics = true;
+          if (!onlyNs(rule.from, { 'kubernetes.io/metadata.name': monitoringNs })) {
+            errs.push(`${objName(p)}: the metrics port must admit only namespace ${monitoringNs}`);
+          }
+        } else {
+          errs.push(`${objName(p)}: ingress opens port ${port.port}, which the webhook does not serve`);
+        }
+      }
+    }
+    for (const rule of p.spec.egress || []) {
+      if (!(rule.ports || []).length) {
+        errs.push(`${objName(p)}: an egress rule without ports allows every port`);
+        continue;
+      }
+      for (const port of rule.ports) {
+        if (!API_SERVER_PORTS.includes(port.port) || (port.protocol || 'TCP') !== 'TCP') {
+          errs.push(`${objName(p)}: egress to port ${port.port}: only the API server (TCP ${API_SERVER_PORTS.join(', ')})`);
+        }
+      }
+    }
+  }
+  if (!admission) errs.push(`NetworkPolicy: the admission port ${CONTAINER_PORT} is not reachable`);
+  if (!metrics) errs.push(`NetworkPolicy: the metrics port ${METRICS_PORT} is not reachable from ${monitoringNs}`);
+  if (!mine.some((p) => (p.spec.egress || []).some((r) => (r.ports || []).some((x) => x.port === 6443)))) {
+    errs.push('NetworkPolicy: no egress to the API server (TCP 6443)');
+  }
+}
+
+// The common labels, on every object of every overlay.
+function checkLabels(objs, errs) {
+  for (const o of objs) {
+    const labels = (o.metadata && o.metadata.labels) || {};
+    for (const [k, v] of Object.entries(COMMON_LABELS)) {
+      if (labels[k] !== v) errs.push(`${objName(o)}: common label ${k}: ${v} missing`);
+    }
+  }
+}
+
+// The PrometheusRule's alerts: each one named, with a severity and a runbook
+// in docs/operations.md (the anchor is the alert name in lower case).
+const ALERTS = ['OSStreamWebhookDown', 'OSStreamWebhookNoReadyReplicas', 'OSStreamWebhookOSImageStreamNotSynced',
+  'OSStreamWebhookCertificateExpiring', 'OSStreamWebhookErrors', 'OSStreamWebhookSlow',
+  'OSStreamWebhookCallsFailing', 'OSStreamWebhookFailingOpen'];
+function checkAlerts(objs, errs) {
+  const rules = find(objs, 'PrometheusRule');
+  if (rules.length !== 1) {
+    errs.push(`expected exactly 1 PrometheusRule, found ${rules.length}`);
+    return;
+  }
+  const alerts = (rules[0].spec.groups || []).flatMap((g) => g.rules || []).filter((r) => r.alert);
+  const names = alerts.map((a) => a.alert);
+  for (const want of ALERTS) if (!names.includes(want)) errs.push(`PrometheusRule: alert ${want} missing`);
+  for (const a of alerts) {
+    if (!['critical', 'warning', 'info'].includes((a.labels || {}).severity)) errs.push(`PrometheusRule: ${a.alert} has no severity`);
+    const url = (a.annotations || {}).runbook_url || '';
+    if (!url.endsWith(`docs/operations.md#${a.alert.toLowerCase()}`)) errs.push(`PrometheusRule: ${a.alert} runbook_url must point to docs/operations.md#${a.alert.toLowerCase()}`);
+    if (!(a.annotations || {}).summary || !(a.annotations || {}).description) errs.push(`PrometheusRule: ${a.alert} needs summary and description`);
+  }
 }
 
 function checkWebhooks(objs, svc, errs) {
@@ -468,9 +689,15 @@ function checkOverlay(objs, overlay, svc, hooks, errs) {
   const monitors = find(objs, 'ServiceMonitor');
   if (overlay === 'base') {
     if (monitors.length) errs.push('base must not contain a ServiceMonitor (OpenShift overlay only)');
+    if (find(objs, 'PrometheusRule').length) errs.push('base must not contain a PrometheusRule (OpenShift overlay only)');
     return;
   }
-  if (overlay === 'openshift') {
+  if (OPENSHIFT.includes(overlay)) {
+    const ns = find(objs, 'Namespace', NAMESPACE)[0];
+    if (ns && (ns.metadata.labels || {})['openshift.io/cluster-monitoring'] !== 'true') {
+      errs.push(`${objName(ns)}: needs openshift.io/cluster-monitoring: "true" (platform monitoring scrapes it)`);
+    }
+    checkAlerts(objs, errs);
     if (svc && annotations(svc)['service.beta.openshift.io/serving-cert-secret-name'] !== TLS_SECRET) {
       errs.push(`${objName(svc)}: needs service.beta.openshift.io/serving-cert-secret-name: ${TLS_SECRET}`);
     }
@@ -481,7 +708,9 @@ function checkOverlay(objs, overlay, svc, hooks, errs) {
       errs.push('openshift overlay needs one ServiceMonitor');
     } else {
       const ep = (monitors[0].spec.endpoints || [])[0] || {};
-      if (ep.path !== PATHS.metrics || ep.scheme !== 'https' || ep.port !== 'https') errs.push('ServiceMonitor must scrape https /metrics on port https');
+      if (ep.path !== PATHS.metrics || ep.scheme !== 'https' || ep.port !== 'metrics') errs.push('ServiceMonitor must scrape https /metrics on port metrics');
+      if (!ep.bearerTokenFile && !ep.authorization) errs.push('ServiceMonitor must send the scraper\'s bearer token (for --metrics-auth kubernetes)');
+      if (ep.honorLabels !== true) errs.push('ServiceMonitor needs honorLabels: true (the webhook\'s endpoint label)');
       if (svc && !labelsMatch(monitors[0].spec.selector, svc.metadata.labels)) errs.push('ServiceMonitor selector does not select the Service');
       const ca = ((ep.tlsConfig || {}).ca || {}).configMap;
       const cm = ca && find(objs, 'ConfigMap', ca.name)[0];
@@ -493,6 +722,7 @@ function checkOverlay(objs, overlay, svc, hooks, errs) {
   }
   if (overlay === 'cert-manager') {
     if (monitors.length) errs.push('cert-manager overlay: ServiceMonitor belongs to the OpenShift overlay');
+    if (find(objs, 'PrometheusRule').length) errs.push('cert-manager overlay: PrometheusRule belongs to the OpenShift overlay');
     const certs = find(objs, 'Certificate');
     const serving = certs.find((c) => c.spec.secretName === TLS_SECRET);
     if (!serving) {
@@ -521,10 +751,12 @@ function checkRendered(objs, overlay, reg, serveHelp) {
     if (ns !== undefined && ns !== NAMESPACE) errs.push(`${objName(o)}: namespace ${ns}, expected ${NAMESPACE}`);
   }
   if (find(objs, 'Namespace', NAMESPACE).length !== 1) errs.push(`Namespace ${NAMESPACE} missing`);
-  checkRbac(objs, errs);
+  checkRbac(objs, overlay, errs);
   const d = checkDeployment(objs, overlay, errs, serveHelp);
   const svc = checkService(objs, d && d.dep, errs);
-  checkPdb(objs, d && d.dep, errs);
+  checkPdb(objs, overlay, d && d.dep, errs);
+  checkNetworkPolicies(objs, overlay, d && d.dep, errs);
+  checkLabels(objs, errs);
   const hooks = checkWebhooks(objs, svc, errs);
   checkMatchConditions(hooks, errs);
   checkOverlay(objs, overlay, svc, hooks, errs);
@@ -536,14 +768,21 @@ function checkRendered(objs, overlay, reg, serveHelp) {
 function selfTest(rendered, reg) {
   const fakeHelp = ['listen', 'tls-cert-file', 'tls-private-key-file', 'tls-min-version', 'osimagestream-file',
     'kubeconfig', 'serviceaccount-dir', 'osimagestream-name', 'max-request-bytes', 'log-level', 'log-format',
-    'shutdown-delay', 'help'].map((f) => `  --${f}`).join('\n');
+    'shutdown-delay', 'tls-cipher-suites', 'metrics-listen', 'metrics-auth', 'help'].map((f) => `  --${f}`).join('\n');
   const get = (objs, kind) => find(objs, kind)[0];
   const podOf = (objs) => get(objs, 'Deployment').spec.template.spec;
+  const named = (objs, kind, name) => find(objs, kind, name)[0];
+  const netpol = (objs) => named(objs, 'NetworkPolicy', 'osstream-webhook');
+  const ingressFor = (objs, portName) => netpol(objs).spec.ingress.find((r) => (r.ports || []).some((p) => p.port === portName));
+  const alerts = (objs) => get(objs, 'PrometheusRule').spec.groups[0].rules;
   const mutations = [
     ['unknown field', (o) => { podOf(o).containers[0].readinesProbe = {}; }, /unknown field .*readinesProbe/],
     ['wrong type', (o) => { get(o, 'Deployment').spec.replicas = '2'; }, /replicas must be integer/],
     ['wildcard verb', (o) => { get(o, 'ClusterRole').rules[0].verbs.push('*'); }, /wildcard/],
-    ['extra verb', (o) => { get(o, 'ClusterRole').rules[0].verbs.push('get'); }, /exactly list\+watch/],
+    ['extra verb', (o) => { named(o, 'ClusterRole', 'osstream-webhook').rules[0].verbs.push('get'); }, /granted more than it needs: .*osimagestreams\|get/],
+    ['extra subject', (o) => { named(o, 'ClusterRoleBinding', 'osstream-webhook').subjects.push({ kind: 'ServiceAccount', name: 'x', namespace: 'y' }); }, /ServiceAccount:y\/x .* should get nothing/],
+    ['no tokenreviews', (o) => { named(o, 'ClusterRole', 'osstream-webhook-metrics-auth').rules.shift(); }, /lacks authentication\.k8s\.io\|tokenreviews\|create/],
+    ['unbound role', (o) => { o.splice(o.indexOf(named(o, 'ClusterRoleBinding', 'osstream-webhook-metrics-auth')), 1); }, /bound to nobody/],
     ['privileged', (o) => { podOf(o).containers[0].securityContext.privileged = true; }, /privileged/],
     ['escalation', (o) => { delete podOf(o).containers[0].securityContext.allowPrivilegeEscalation; }, /allowPrivilegeEscalation/],
     ['caps', (o) => { podOf(o).containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /drop ALL/],
@@ -557,11 +796,28 @@ function selfTest(rendered, reg) {
     ['grace', (o) => { podOf(o).terminationGracePeriodSeconds = 5; }, /terminationGracePeriodSeconds/],
     ['probe path', (o) => { podOf(o).containers[0].readinessProbe.httpGet.path = '/ready'; }, /readinessProbe must be/],
     ['rw mount', (o) => { podOf(o).containers[0].volumeMounts[0].readOnly = false; }, /readOnly/],
-    ['replicas', (o) => { get(o, 'Deployment').spec.replicas = 1; }, /replicas must be 2/],
+    ['replicas', (o) => { const d = get(o, 'Deployment'); d.spec.replicas = d.spec.replicas === 1 ? 2 : 1; }, /replicas must be [12]/],
     ['surge only', (o) => { get(o, 'Deployment').spec.strategy.rollingUpdate.maxUnavailable = 1; }, /maxUnavailable: 0/],
     ['no spread', (o) => { delete podOf(o).topologySpreadConstraints; delete podOf(o).affinity; }, /not spread/],
     ['priority', (o) => { delete podOf(o).priorityClassName; }, /system-cluster-critical/],
-    ['limits', (o) => { delete podOf(o).containers[0].resources.limits; }, /limits\.cpu missing/],
+    ['limits', (o) => { delete podOf(o).containers[0].resources.limits; }, /limits\.memory missing/],
+    ['cpu limit', (o) => { podOf(o).containers[0].resources.limits.cpu = '500m'; }, /limits\.cpu set/],
+    ['small memory request', (o) => { podOf(o).containers[0].resources.requests.memory = '16Mi'; }, /below the measured peak/],
+    ['small memory limit', (o) => { podOf(o).containers[0].resources.limits.memory = '64Mi'; }, /below CONTRACT\.md's 128 MiB/],
+    ['termination message', (o) => { delete podOf(o).containers[0].terminationMessagePolicy; }, /FallbackToLogsOnError/],
+    ['no metrics listener', (o) => { const c = podOf(o).containers[0]; c.args = c.args.filter((a) => !a.startsWith('--metrics-listen')); }, /--metrics-listen must end in :9443/],
+    ['metrics auth', (o) => { podOf(o).containers[0].args.push('--metrics-auth=kubernetes'); }, /needs the API source/],
+    ['service metrics port', (o) => { get(o, 'Service').spec.ports = get(o, 'Service').spec.ports.filter((p) => p.name !== 'metrics'); }, /port named metrics/],
+    ['no default deny', (o) => { o.splice(o.indexOf(named(o, 'NetworkPolicy', 'default-deny')), 1); }, /no default-deny/],
+    ['policy misses the pods', (o) => { netpol(o).spec.podSelector.matchLabels['app.kubernetes.io/component'] = 'other'; }, /no policy with Ingress rules selects/],
+    ['ingress without ports', (o) => { delete ingressFor(o, 'https').ports; }, /ingress rule without ports/],
+    ['metrics open to all', (o) => { delete ingressFor(o, 'metrics').from; }, /metrics port must admit only/],
+    ['metrics from a pod selector', (o) => { ingressFor(o, 'metrics').from.push({ podSelector: {} }); }, /metrics port must admit only/],
+    ['extra ingress port', (o) => { ingressFor(o, 'https').ports.push({ port: 22, protocol: 'TCP' }); }, /opens port 22/],
+    ['egress without ports', (o) => { delete netpol(o).spec.egress[0].ports; }, /egress rule without ports/],
+    ['egress to dns', (o) => { netpol(o).spec.egress[0].ports.push({ port: 53, protocol: 'UDP' }); }, /egress to port 53/],
+    ['no egress', (o) => { delete netpol(o).spec.egress; }, /no policy with Egress rules/],
+    ['common label', (o) => { delete get(o, 'Service').metadata.labels['app.kubernetes.io/part-of']; }, /Service\/osstream-webhook: common label app\.kubernetes\.io\/part-of/],
     ['service name', (o) => { get(o, 'Service').metadata.name = 'webhook'; }, /Service osstream-webhook\/osstream-webhook missing/],
     ['target port', (o) => { get(o, 'Service').spec.ports[0].targetPort = 8080; }, /targetPort https/],
     ['path', (o) => { get(o, 'ValidatingWebhookConfiguration').webhooks[0].clientConfig.service.path = '/validating'; }, /path must be \/validate/],
@@ -571,17 +827,34 @@ function selfTest(rendered, reg) {
     ['validating sees every update', (o) => { get(o, 'ValidatingWebhookConfiguration').webhooks[0].matchConditions[1].expression = "request.operation == 'CREATE' || true"; }, /cel: .* is called for 'update keeping the stream'/],
     ['condition that errors', (o) => { get(o, 'ValidatingWebhookConfiguration').webhooks[0].matchConditions[1].expression = 'oldObject.spec.osImageStream != object.spec.osImageStream'; }, /cel: .* does not evaluate to a bool/],
     ['mutating misses annotations', (o) => { get(o, 'MutatingWebhookConfiguration').webhooks[0].matchConditions[0].expression = 'has(object.spec) && has(object.spec.osImageStream)'; }, /cel: .* is skipped for 'update removing the stream/],
-    ['pdb', (o) => { get(o, 'PodDisruptionBudget').spec.minAvailable = 2; }, /minAvailable must be 1/],
     ['unknown kind', (o) => { o.push({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x' } }); }, /no schema for example.com\/v1\/Thing/],
   ];
+  const openshiftCases = [
+    ['no serving cert', (o) => { delete get(o, 'Service').metadata.annotations; }, /serving-cert-secret-name/],
+    ['no ca injection', (o) => { delete get(o, 'MutatingWebhookConfiguration').metadata.annotations; }, /inject-cabundle/],
+    ['metrics path', (o) => { get(o, 'ServiceMonitor').spec.endpoints[0].path = '/stats'; }, /\/metrics/],
+    ['monitor port', (o) => { get(o, 'ServiceMonitor').spec.endpoints[0].port = 'https'; }, /on port metrics/],
+    ['monitor token', (o) => { delete get(o, 'ServiceMonitor').spec.endpoints[0].bearerTokenFile; }, /bearer token/],
+    ['monitor labels', (o) => { delete get(o, 'ServiceMonitor').spec.endpoints[0].honorLabels; }, /honorLabels/],
+    ['no cluster monitoring', (o) => { delete get(o, 'Namespace').metadata.labels['openshift.io/cluster-monitoring']; }, /cluster-monitoring/],
+    ['no metrics reader', (o) => { named(o, 'ClusterRole', 'osstream-webhook-metrics-reader').rules[0].verbs = ['list']; }, /prometheus-k8s lacks url\|\/metrics\|get/],
+    ['no control plane', (o) => { delete podOf(o).nodeSelector; }, /control-plane nodes: nodeSelector/],
+    ['no toleration', (o) => { podOf(o).tolerations = podOf(o).tolerations.filter((t) => t.key !== 'node-role.kubernetes.io/master'); }, /toleration of node-role\.kubernetes\.io\/master/],
+    ['admission from all', (o) => { delete ingressFor(o, 'https').from; }, /admit only host-network/],
+    ['metrics from elsewhere', (o) => { ingressFor(o, 'metrics').from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] = 'monitoring'; }, /only namespace openshift-monitoring/],
+    ['alert missing', (o) => { const r = alerts(o); r.splice(r.findIndex((a) => a.alert === 'OSStreamWebhookCallsFailing'), 1); }, /alert OSStreamWebhookCallsFailing missing/],
+    ['runbook', (o) => { alerts(o)[0].annotations.runbook_url = 'https://example.com'; }, /runbook_url must point/],
+    ['severity', (o) => { delete alerts(o)[0].labels; }, /has no severity/],
+  ];
+  const pdbCase = ['pdb', (o) => { get(o, 'PodDisruptionBudget').spec.minAvailable = 2; }, /minAvailable must be 1/];
   const perOverlay = {
-    base: [['monitor in base', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'm', namespace: NAMESPACE }, spec: { selector: {}, endpoints: [] } }); }, /must not contain a ServiceMonitor/]],
-    openshift: [
-      ['no serving cert', (o) => { delete get(o, 'Service').metadata.annotations; }, /serving-cert-secret-name/],
-      ['no ca injection', (o) => { delete get(o, 'MutatingWebhookConfiguration').metadata.annotations; }, /inject-cabundle/],
-      ['metrics path', (o) => { get(o, 'ServiceMonitor').spec.endpoints[0].path = '/stats'; }, /\/metrics/],
-    ],
-    'cert-manager': [
+    base: [pdbCase,
+      ['placement in base', (o) => { podOf(o).nodeSelector = { 'node-role.kubernetes.io/master': '' }; }, /belongs to the OpenShift overlays/],
+      ['rule in base', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'r', namespace: NAMESPACE, labels: COMMON_LABELS }, spec: { groups: [] } }); }, /must not contain a PrometheusRule/],['monitor in base', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'm', namespace: NAMESPACE }, spec: { selector: {}, endpoints: [] } }); }, /must not contain a ServiceMonitor/]],
+    openshift: [pdbCase, ...openshiftCases],
+    'openshift-single-node': [...openshiftCases,
+      ['pdb on one node', (o) => { o.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'p', namespace: NAMESPACE, labels: COMMON_LABELS }, spec: { minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'osstream-webhook' } } } }); }, /blocks the MCO's drain/]],
+    'cert-manager': [pdbCase,
       ['inject-ca-from', (o) => { get(o, 'ValidatingWebhookConfiguration').metadata.annotations['cert-manager.io/inject-ca-from'] = 'x/y'; }, /inject-ca-from/],
       ['dns names', (o) => { find(o, 'Certificate').forEach((c) => { c.spec.dnsNames = ['example.com']; }); }, /dnsNames must include/],
       ['cert schema', (o) => { find(o, 'Certificate')[0].spec.isCA = 'yes'; }, /isCA must be boolean/],
@@ -625,6 +898,7 @@ function facts(objs) {
     ['liveness_path', c.livenessProbe.httpGet.path],
     ['readiness_path', c.readinessProbe.httpGet.path],
     ['metrics_path', monitor ? monitor.spec.endpoints[0].path : PATHS.metrics],
+    ['metrics_port_name', monitor ? monitor.spec.endpoints[0].port : 'metrics'],
     ['grace_seconds', String(dep.spec.template.spec.terminationGracePeriodSeconds)],
     ...(c.args || []).map((a) => ['arg', a]),
   ];
@@ -640,7 +914,16 @@ function main(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--bin') bin = argv[++i];
     else if (argv[i] === '--self-test') self = true;
-    else if (argv[i] === '--facts') {
+    else if (argv[i] === '--rules') {
+      // promtool reads the rule file format, and JSON is YAML.
+      const rule = find(parseDocs(fs.readFileSync(argv[++i], 'utf8')), 'PrometheusRule')[0];
+      if (!rule) {
+        console.error('check_manifests: no PrometheusRule in the rendered manifests');
+        return 1;
+      }
+      process.stdout.write(JSON.stringify({ groups: rule.spec.groups }, null, 2) + '\n');
+      return 0;
+    } else if (argv[i] === '--facts') {
       process.stdout.write(facts(parseDocs(fs.readFileSync(argv[++i], 'utf8'))));
       return 0;
     }

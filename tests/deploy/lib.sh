@@ -14,7 +14,7 @@ set -euo pipefail
 
 OSW_SRC=${OSW_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 DEPLOY_TESTS="$OSW_SRC/tests/deploy"
-OVERLAYS=(openshift cert-manager)
+OVERLAYS=(openshift openshift-single-node cert-manager)
 
 fail() {
   echo "FAIL: $*" >&2

@@ -5,8 +5,11 @@
 # BUILD-STEPS-BEGIN and BUILD-STEPS-END, verbatim, with SRC, BUILD and DESTDIR
 # in a scratch directory. The installed binary must run, sit where ENTRYPOINT
 # and the runtime stage's COPY expect it, and link only libraries that the
-# runtime stage installs. The image's promises that need no build are checked
-# from the text: multi-stage, ENTRYPOINT, numeric non-root USER, OCI labels.
+# runtime stage installs; it must pass the hardening check
+# (tests/hardening/test_hardening.sh). The image's promises that need no build
+# are checked from the text: multi-stage, ENTRYPOINT, numeric non-root USER,
+# OCI labels (documentation an absolute URL), a build stage without test-only
+# packages, a runtime stage that installs shared libraries only.
 source "$(dirname "$0")/lib.sh"
 
 need_bin # the binary under test gives the expected --version
@@ -30,15 +33,26 @@ grep -qx 'ENTRYPOINT \["/usr/bin/osstream-webhook", "serve"\]' <<<"$last_stage" 
 user=$(grep '^USER ' <<<"$last_stage" | tail -1 | awk '{print $2}')
 [[ "$user" =~ ^([0-9]+)(:[0-9]+)?$ ]] && [ "${BASH_REMATCH[1]}" != 0 ] ||
   fail "runtime stage: USER must be a numeric non-root UID, got '${user:-none}'"
-for l in title description version revision licenses; do
+for l in title description version revision licenses documentation source; do
   grep -q "org.opencontainers.image.$l=" <<<"$last_stage" || fail "runtime stage: label org.opencontainers.image.$l missing"
 done
+grep -q 'org.opencontainers.image.documentation="https://[^"]*"' <<<"$last_stage" ||
+  fail "runtime stage: label org.opencontainers.image.documentation must be an https:// URL"
 grep -q '^COPY --from=build /out/usr/bin/osstream-webhook /usr/bin/osstream-webhook$' <<<"$last_stage" ||
   fail "runtime stage must copy the installed binary from the build stage to /usr/bin/osstream-webhook"
 grep -q '^ENV .*DESTDIR=/out' < <(printf '%s\n' "${lines[@]}") || fail "build stage must set DESTDIR=/out"
 runtime_pkgs=$(grep -o 'apt-get install .*' <<<"$last_stage" | sed 's/&&.*//' | tr ' ' '\n' | grep -v -e '^-' -e '^apt-get$' -e '^install$' -e '^$' || true)
 [ -n "$runtime_pkgs" ] || fail "runtime stage installs no libraries"
-echo "ok static: multi-stage, ENTRYPOINT, USER $user, OCI labels"
+# Runtime: shared libraries only (Debian names them lib*), no -dev, no tools.
+bad_runtime=$(grep -v -e '^lib' -e '-dev$' <<<"$runtime_pkgs" || true)$(grep -e '-dev$' <<<"$runtime_pkgs" || true)
+[ -z "$bad_runtime" ] || fail "runtime stage installs more than runtime libraries: $bad_runtime"
+first_stage=$(printf '%s\n' "${lines[@]}" | awk '/^FROM /{n++} n==1')
+build_pkgs=$(grep -o 'apt-get install .*' <<<"$first_stage" | sed 's/&&.*//' | tr ' ' '\n' | grep -v -e '^-' -e '^apt-get$' -e '^install$' -e '^$' || true)
+[ -n "$build_pkgs" ] || fail "build stage installs no packages"
+test_only=$(grep -x -e 'libcmocka-dev' -e 'python3' -e 'curl' -e 'valgrind' -e 'clang' -e 'clang-tidy' -e 'cppcheck' \
+  -e 'prometheus' -e 'nodejs' -e 'npm' -e 'wrk' -e 'libclang-rt-.*' <<<"$build_pkgs" || true)
+[ -z "$test_only" ] || fail "build stage installs test-only packages: $(tr '\n' ' ' <<<"$test_only")"
+echo "ok static: multi-stage, ENTRYPOINT, USER $user, OCI labels, no test-only build packages"
 
 # ---- the build steps, outside a container -------------------------------------
 mapfile -t steps < <(printf '%s\n' "${lines[@]}" | sed -n '/^# BUILD-STEPS-BEGIN$/,/^# BUILD-STEPS-END$/p' |
@@ -84,6 +98,8 @@ got=$("$bin" --version) || fail "installed binary: --version failed"
 [ "$(stat -c %a "$bin")" = 755 ] || fail "installed binary mode $(stat -c %a "$bin"), want 755 (any UID must run it)"
 command -v readelf >/dev/null || fail "readelf not found (binutils)"
 ! readelf -S "$bin" | grep -q '\.symtab' || fail "installed binary is not stripped"
+bash "$OSW_SRC/tests/hardening/test_hardening.sh" "$bin" RelWithDebInfo cc >"$scratch/hardening.log" 2>&1 ||
+  { cat "$scratch/hardening.log" >&2; fail "the installed binary is not hardened"; }
 echo "ok installed binary: $got"
 
 # Every library it links comes from a package the runtime stage installs (or

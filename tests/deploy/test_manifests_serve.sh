@@ -4,7 +4,8 @@
 # the way the cluster would: with the Deployment's own args (only --listen
 # moved to 127.0.0.1 and the certificate paths to a temporary directory), a
 # certificate for the Service's DNS name, the probes' paths, the webhook
-# configurations' paths and the ServiceMonitor's path. Then SIGTERM: /readyz
+# configurations' paths and the ServiceMonitor's path on the metrics port
+# (--metrics-listen moved to 127.0.0.1 as well). Then SIGTERM: /readyz
 # must turn 503 and the process must exit 0 well within the Deployment's
 # terminationGracePeriodSeconds.
 #
@@ -37,11 +38,15 @@ dns=${fact[service_dns]}
 
 "$OSW_BIN" gen-certs --dir "$work/tls" --dns-name "$dns" >/dev/null || fail "gen-certs failed"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+mport=$(free_port)
+[ "$mport" != "$port" ] || mport=$(free_port)
 args=()
 for a in "${deploy_args[@]}"; do
   case "$a" in
     --listen=*) args+=("--listen=127.0.0.1:$port") ;;
+    --metrics-listen=*) args+=("--metrics-listen=127.0.0.1:$mport") ;;
     --tls-cert-file=*) args+=("--tls-cert-file=$work/tls/$(basename "${a#*=}")") ;;
     --tls-private-key-file=*) args+=("--tls-private-key-file=$work/tls/$(basename "${a#*=}")") ;;
     *) args+=("$a") ;;
@@ -53,11 +58,12 @@ args+=("--osimagestream-file=$OSW_SRC/tests/data/osimagestream.yaml")
 pid=$!
 
 # curl PATH [curl args...]: prints the HTTP status; body in $work/body.
+# PORT (default: the admission port) picks the listener.
 call() {
-  local path=$1
+  local path=$1 p=${PORT:-$port}
   shift
-  curl -sS --max-time 5 --cacert "$work/tls/ca.crt" --resolve "$dns:$port:127.0.0.1" \
-    -o "$work/body" -w '%{http_code}' "$@" "https://$dns:$port$path" 2>>"$work/curl.log" || true
+  curl -sS --max-time 5 --cacert "$work/tls/ca.crt" --resolve "$dns:$p:127.0.0.1" \
+    -o "$work/body" -w '%{http_code}' "$@" "https://$dns:$p$path" 2>>"$work/curl.log" || true
 }
 
 ready=
@@ -73,10 +79,16 @@ st=$(call "${fact[liveness_path]}")
 [ "$st" = 200 ] || fail "liveness probe GET ${fact[liveness_path]} answered $st"
 echo "ok liveness probe GET ${fact[liveness_path]}"
 
-st=$(call "${fact[metrics_path]}")
+[ "${fact[metrics_port_name]}" = metrics ] || fail "the ServiceMonitor scrapes port ${fact[metrics_port_name]}, not metrics (--metrics-listen)"
+st=$(PORT=$mport call "${fact[metrics_path]}")
 [ "$st" = 200 ] && grep -q '^# TYPE osstream_webhook_requests_total' "$work/body" ||
-  fail "ServiceMonitor path GET ${fact[metrics_path]} answered $st without osstream_webhook_requests_total"
-echo "ok ServiceMonitor GET ${fact[metrics_path]}"
+  fail "ServiceMonitor path GET ${fact[metrics_path]} on the metrics port answered $st without osstream_webhook_requests_total"
+echo "ok ServiceMonitor GET ${fact[metrics_path]} on the metrics port"
+st=$(call "${fact[metrics_path]}")
+[ "$st" = 404 ] || fail "GET ${fact[metrics_path]} on the admission port answered $st, expected 404 with --metrics-listen"
+st=$(PORT=$mport call "${fact[readiness_path]}")
+[ "$st" = 404 ] || fail "GET ${fact[readiness_path]} on the metrics port answered $st, expected 404"
+echo "ok the metrics port serves /metrics only, the admission port no /metrics"
 
 review="$OSW_SRC/tests/data/admissionreview-update-worker-rhel10.json"
 uid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["request"]["uid"])' "$review")

@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -99,6 +100,174 @@ class TLSVersions(unittest.TestCase):
         self.assertEqual(self.srv13.get("/healthz").status, 200)
         ver, _, _, _ = handshake(self.srv12.port, ctx)
         self.assertEqual(ver, "TLSv1.3")
+
+
+# --tls-cipher-suites: the six IANA names and OpenSSL's names for them.
+SUITES = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+}
+TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
+
+
+def rsa_pair():
+    """A self-signed RSA certificate for localhost (its own CA), made with
+    the openssl command: gen-certs makes ECDSA keys only."""
+    d = h.tmpdir("osw-it-rsa-")
+    crt, key = os.path.join(d, "tls.crt"), os.path.join(d, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", key, "-out", crt], check=True, timeout=h.t(60),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return crt, key
+
+
+def suites_server(suites, crt=None, key=None):
+    """A server with --tls-cipher-suites `suites` (None: the flag absent),
+    serving crt/key (default: the ECDSA pair of gen-certs)."""
+    args = [] if suites is None else ["--tls-cipher-suites", suites]
+    srv = h.Server(args=args, cafile=crt)
+    if crt is not None:
+        base = srv.command
+
+        def cmd(port):
+            c = base(port)
+            c[c.index("--tls-cert-file") + 1] = crt
+            c[c.index("--tls-private-key-file") + 1] = key
+            return c
+        srv.command = cmd
+    return srv.start()
+
+
+def tls13_suite(port, suite):
+    """The suite `openssl s_client` negotiates offering only TLS 1.3 `suite`
+    (None when the handshake fails)."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_3",
+                        "-ciphersuites", suite, "-servername", "localhost"],
+                       input=b"", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=h.t(15))
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        if "Cipher is " in line and "(NONE)" not in line:
+            return line.rsplit("Cipher is ", 1)[1].strip()
+    return None
+
+
+class CipherSuites(unittest.TestCase):
+    """Only the chosen TLS 1.2 suites are negotiated, whatever the client
+    offers, for an ECDSA and an RSA certificate; TLS 1.3 keeps its three
+    suites; anything but the six names exits 2 naming it."""
+
+    CHOSEN = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+
+    @classmethod
+    def setUpClass(cls):
+        if not h.have_binary():
+            raise unittest.SkipTest("no binary")
+        if shutil.which("openssl") is None:
+            raise AssertionError("openssl command not found (Debian package openssl)")
+        cls.rsa = rsa_pair()
+        cls.servers = []
+        try:
+            cls.ecdsa_srv = suites_server(cls.CHOSEN)
+            cls.servers.append(cls.ecdsa_srv)
+            cls.rsa_srv = suites_server(cls.CHOSEN, *cls.rsa)
+            cls.servers.append(cls.rsa_srv)
+            # no suite for an RSA key: TLS 1.2 fails, TLS 1.3 still works
+            cls.rsa_none_srv = suites_server("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", *cls.rsa)
+            cls.servers.append(cls.rsa_none_srv)
+            cls.rsa_default_srv = suites_server(None, *cls.rsa)
+            cls.servers.append(cls.rsa_default_srv)
+        except Exception:
+            for srv in cls.servers:
+                srv.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        problems = []
+        for srv in cls.servers:
+            problems += srv.stop()
+        if problems:
+            raise AssertionError("\n".join(problems))
+
+    def ctx12(self, srv, ciphers):
+        ctx = ssl.create_default_context(cafile=srv.cafile or h.certs()["ca"])
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("@SECLEVEL=0:" + ciphers)
+        return ctx
+
+    def negotiated(self, srv, ciphers):
+        try:
+            ver, cipher, _, _ = handshake(srv.port, self.ctx12(srv, ciphers))
+        except (ssl.SSLError, OSError):
+            return None
+        self.assertEqual(ver, "TLSv1.2")
+        return cipher
+
+    def check_exactly(self, srv, allowed):
+        """Each suite offered alone is negotiated iff allowed; offering all
+        of them (and every other suite) picks an allowed one."""
+        for iana, name in SUITES.items():
+            got = self.negotiated(srv, name)
+            if SUITES[iana] in allowed:
+                self.assertEqual(got, name, "%s not negotiated" % iana)
+            else:
+                self.assertIsNone(got, "%s negotiated although not chosen or not for this key" % iana)
+        got = self.negotiated(srv, "ALL")
+        if allowed:
+            self.assertIn(got, allowed)
+        else:
+            self.assertIsNone(got)
+        for suite in TLS13_SUITES:
+            self.assertEqual(tls13_suite(srv.port, suite), suite, "TLS 1.3 %s not negotiated" % suite)
+        self.assertEqual(srv.get("/healthz").status, 200)
+
+    def test_ecdsa_key_only_chosen_ecdsa_suite(self):
+        self.check_exactly(self.ecdsa_srv, {"ECDHE-ECDSA-AES256-GCM-SHA384"})
+
+    def test_rsa_key_only_chosen_rsa_suite(self):
+        self.check_exactly(self.rsa_srv, {"ECDHE-RSA-AES128-GCM-SHA256"})
+
+    def test_rsa_key_without_chosen_rsa_suite(self):
+        self.check_exactly(self.rsa_none_srv, set())
+
+    def test_default_all_six(self):
+        # (TLSVersions checks the three ECDSA suites without the flag.)
+        self.check_exactly(self.rsa_default_srv, {v for k, v in SUITES.items() if "_RSA_" in k})
+
+    def test_bad_names_exit_2_naming_them(self):
+        c = h.certs()
+        base = ["serve", "--listen", "127.0.0.1:%d" % h.free_port(), "--tls-cert-file", c["crt"],
+                "--tls-private-key-file", c["key"],
+                "--osimagestream-file", os.path.join(h.DATA, "osimagestream.yaml")]
+        good = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        for value, named in [
+                ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
+                ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
+                ("TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+                ("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"),
+                ("TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"),
+                (good + ",TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256"),
+                (good.lower(), good.lower()),
+                ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"),
+                (good + ", TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", '" TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"'),
+                (good + ",", '""'),
+                ("", '""')]:
+            for how in ("flag", "env"):
+                if how == "flag":
+                    p = h.run(base + ["--tls-cipher-suites=" + value], timeout=h.t(15))
+                else:
+                    p = h.run(base, env={"OSSTREAM_TLS_CIPHER_SUITES": value}, timeout=h.t(15))
+                err = p.stderr.decode()
+                self.assertEqual(p.returncode, 2, "%s %r: exit %d %r" % (how, value, p.returncode, err))
+                self.assertTrue(h.one_line(p.stderr), err)
+                self.assertIn("--tls-cipher-suites", err)
+                self.assertIn(named, err)
+                self.assertEqual(p.stdout, b"")
 
 
 def der(path):

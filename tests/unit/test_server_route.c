@@ -42,6 +42,31 @@ static void test_route_find_unknown_paths(void **state)
     assert_null(osw_route_find("/validate?timeout=10s"));
 }
 
+static void test_route_find_on_listeners(void **state)
+{
+    (void)state;
+    static const char *const all[] = {"/validate", "/mutate", "/healthz", "/readyz", "/metrics"};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        const struct osw_route *r = osw_route_find_on(all[i], OSW_LISTENER_ALL);
+        assert_non_null(r);
+        assert_ptr_equal(r, osw_route_find(all[i]));
+        bool metrics = r->id == OSW_ROUTE_METRICS;
+        /* --metrics-listen: the admission listener serves all but /metrics,
+         * the metrics listener /metrics only. */
+        if (metrics)
+            assert_null(osw_route_find_on(all[i], OSW_LISTENER_ADMISSION));
+        else
+            assert_ptr_equal(osw_route_find_on(all[i], OSW_LISTENER_ADMISSION), r);
+        if (metrics)
+            assert_ptr_equal(osw_route_find_on(all[i], OSW_LISTENER_METRICS), r);
+        else
+            assert_null(osw_route_find_on(all[i], OSW_LISTENER_METRICS));
+    }
+    assert_null(osw_route_find_on("/metrics/", OSW_LISTENER_METRICS));
+    assert_null(osw_route_find_on("/nope", OSW_LISTENER_ALL));
+    assert_null(osw_route_find_on(NULL, OSW_LISTENER_METRICS));
+}
+
 static void test_route_methods(void **state)
 {
     const struct osw_route *v = osw_route_find("/validate");
@@ -133,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_find_known_paths),
         cmocka_unit_test(test_route_find_unknown_paths),
+        cmocka_unit_test(test_route_find_on_listeners),
         cmocka_unit_test(test_route_methods),
         cmocka_unit_test(test_route_json_content_types),
         cmocka_unit_test(test_route_other_content_types),

@@ -41,6 +41,7 @@
 #include "obs/metrics.h"
 #include "osw/buf.h"
 #include "tls/certstore.h"
+#include "tls/priorities.h"
 #include "tls/certstore_clock.h"
 
 #define DAY 86400.0
@@ -799,6 +800,103 @@ static void test_priorities(void **state)
     assert_null(strstr(osw_tls_priorities(OSW_TLS_MIN_13), "TLS1.2"));
 }
 
+/* The IANA names GnuTLS gives the six suites (it drops "WITH_" and the
+ * ChaCha20 suites' "_SHA256"), in osw_priorities_suite_name order. */
+static const char *const gnutls_names[OSW_TLS_SUITE_COUNT] = {
+    "TLS_ECDHE_ECDSA_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_CHACHA20_POLY1305",  "TLS_ECDHE_RSA_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_AES_256_GCM_SHA384",   "TLS_ECDHE_RSA_CHACHA20_POLY1305"};
+
+static void test_parse_suites(void **state)
+{
+    (void)state;
+    unsigned mask = 0;
+    const char *bad = NULL;
+    size_t badlen = 0;
+    char all[512] = "";
+    for (unsigned i = 0; i < OSW_TLS_SUITE_COUNT; i++) {
+        const char *name = osw_priorities_suite_name(i);
+        assert_non_null(name);
+        assert_true(osw_priorities_parse_suites(name, &mask, &bad, &badlen));
+        assert_int_equal(mask, 1u << i);
+        if (i > 0)
+            strncat(all, ",", sizeof(all) - strlen(all) - 1);
+        strncat(all, name, sizeof(all) - strlen(all) - 1);
+    }
+    assert_null(osw_priorities_suite_name(OSW_TLS_SUITE_COUNT));
+    assert_true(osw_priorities_parse_suites(all, &mask, &bad, &badlen));
+    assert_int_equal(mask, OSW_TLS_SUITES_ALL);
+    assert_true(osw_priorities_parse_suites(
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", &mask, &bad,
+        &badlen));
+    assert_int_equal(mask, 1u << 3);
+
+    /* Refused, with the first bad name pointed at. */
+    static const struct {
+        const char *list, *bad;
+    } cases[] = {
+        {"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"},
+        {"TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256"},
+        {"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"},
+        {"TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+        {"tls_ecdhe_rsa_with_aes_128_gcm_sha256", "tls_ecdhe_rsa_with_aes_128_gcm_sha256"},
+        {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"},
+        {"TLS_ECDHE_RSA_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_AES_128_GCM_SHA256"},
+        {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+         " TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+        {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,", ""},
+        {",TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", ""},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mask = 12345;
+        bad = NULL;
+        assert_false(osw_priorities_parse_suites(cases[i].list, &mask, &bad, &badlen));
+        assert_int_equal(mask, 12345);
+        assert_non_null(bad);
+        assert_int_equal(badlen, strlen(cases[i].bad));
+        assert_memory_equal(bad, cases[i].bad, badlen);
+    }
+}
+
+/* For every subset of the six suites and both kinds of key, the TLS 1.2
+ * priorities enable exactly the chosen TLS 1.2 suites that fit the key.
+ * (Their TLS 1.3 suites follow the cipher list, which is why the server
+ * applies them to TLS 1.2 sessions only; test_tls.py checks that TLS 1.3
+ * keeps all three.) */
+static void test_priorities_tls12_subsets(void **state)
+{
+    (void)state;
+    char prio[512], names[64][64];
+    for (unsigned mask = 1; mask <= OSW_TLS_SUITES_ALL; mask++) {
+        for (unsigned k = OSW_TLS_KEY_RSA; k <= OSW_TLS_KEY_ECDSA; k++) {
+            unsigned first = k == OSW_TLS_KEY_ECDSA ? 0 : 3; /* table order: ECDSA, then RSA */
+            unsigned want = 0;
+            for (unsigned i = first; i < first + 3; i++)
+                want += (mask >> i) & 1u;
+            bool ok =
+                osw_priorities_tls12(OSW_TLS_MIN_12, mask, (enum osw_tls_key)k, prio, sizeof(prio));
+            if (want == 0) {
+                assert_false(ok);
+                continue;
+            }
+            assert_true(ok);
+            assert_non_null(strstr(prio, "%SERVER_PRECEDENCE"));
+            assert_non_null(strstr(prio, "+VERS-TLS1.2"));
+            size_t n = suites_of(prio, names, 64);
+            unsigned tls12 = 0;
+            for (size_t j = 0; j < n; j++)
+                tls12 += strncmp(names[j], "TLS_ECDHE_", 10) == 0;
+            assert_int_equal(tls12, want);
+            for (unsigned i = 0; i < OSW_TLS_SUITE_COUNT; i++)
+                assert_int_equal(has(names, n, gnutls_names[i]),
+                                 i >= first && i < first + 3 && ((mask >> i) & 1u));
+        }
+    }
+    assert_false(
+        osw_priorities_tls12(OSW_TLS_MIN_12, OSW_TLS_SUITES_ALL, OSW_TLS_KEY_RSA, prio, 16));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +918,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watcher_reloads_and_stops, setup, teardown),
         cmocka_unit_test(test_free_null_and_unref_null),
         cmocka_unit_test(test_priorities),
+        cmocka_unit_test(test_parse_suites),
+        cmocka_unit_test(test_priorities_tls12_subsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
