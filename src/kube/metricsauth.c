@@ -309,6 +309,23 @@ enum osw_mauth_verdict osw_mauth_check(struct osw_mauth *a, const char *authoriz
     return v;
 }
 
+enum osw_mauth_verdict osw_mauth_cached(struct osw_mauth *a, const char *authorization)
+{
+    const char *tok = NULL;
+    size_t len = 0;
+    unsigned char hash[HASH_LEN];
+
+    if (!bearer_token(authorization, &tok, &len))
+        return OSW_MAUTH_UNAUTHENTICATED;
+    if (!digest(tok, len, hash))
+        return OSW_MAUTH_UNAVAILABLE;
+    pthread_mutex_lock(&a->mu);
+    enum osw_mauth_verdict v =
+        a->stopping ? OSW_MAUTH_UNAVAILABLE : cache_get(a, hash, a->now_ms());
+    pthread_mutex_unlock(&a->mu);
+    return v;
+}
+
 enum osw_err osw_mauth_new(const struct osw_mauth_reviewer *reviewer, const struct osw_log *log,
                            uint64_t (*now_ms)(void), struct osw_mauth **out, struct osw_errbuf *eb)
 {
@@ -334,20 +351,29 @@ enum osw_err osw_mauth_new(const struct osw_mauth_reviewer *reviewer, const stru
     return OSW_OK;
 }
 
-void osw_mauth_free(struct osw_mauth *a)
+void osw_mauth_stop(struct osw_mauth *a)
 {
     if (a == NULL)
         return;
     pthread_mutex_lock(&a->mu);
     a->stopping = true;
     pthread_cond_signal(&a->cv);
+    bool join = a->thread_started;
+    a->thread_started = false;
     pthread_mutex_unlock(&a->mu);
     if (a->rv.abort != NULL)
         a->rv.abort(a->rv.ctx);
-    if (a->thread_started)
-        pthread_join(a->thread, NULL);
     /* The thread answers every queued job before it ends; without a thread
      * nothing was ever queued. */
+    if (join)
+        pthread_join(a->thread, NULL);
+}
+
+void osw_mauth_free(struct osw_mauth *a)
+{
+    if (a == NULL)
+        return;
+    osw_mauth_stop(a);
     if (a->rv.free != NULL)
         a->rv.free(a->rv.ctx);
     pthread_cond_destroy(&a->cv);

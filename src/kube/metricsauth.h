@@ -75,6 +75,14 @@ enum osw_mauth_verdict osw_mauth_check(struct osw_mauth *a, const char *authoriz
                                        void (*done)(void *done_ctx, enum osw_mauth_verdict v),
                                        void *done_ctx);
 
+/* The verdict without queuing anything: UNAUTHENTICATED without a bearer
+ * token, a fresh cached verdict, or PENDING (then call osw_mauth_check). */
+enum osw_mauth_verdict osw_mauth_cached(struct osw_mauth *a, const char *authorization);
+
+/* Stops the review thread: pending scrapes get `done(UNAVAILABLE)` before
+ * this returns, and later checks are UNAVAILABLE at once. Idempotent. */
+void osw_mauth_stop(struct osw_mauth *a);
+
 /* Stops the thread: pending scrapes get `done(UNAVAILABLE)` before this
  * returns. Then frees everything. NULL is fine. */
 void osw_mauth_free(struct osw_mauth *a);
