@@ -298,6 +298,35 @@ static void test_stop_answers_pending_scrapes(void **state)
     assert_int_equal(sem_trywait(&done_sem), -1);
 }
 
+static void test_cached_never_queues(void **state)
+{
+    (void)state;
+    struct osw_mauth *a = start();
+    bool pending;
+    assert_int_equal(osw_mauth_cached(a, NULL), OSW_MAUTH_UNAUTHENTICATED);
+    assert_int_equal(osw_mauth_cached(a, "Bearer t"), OSW_MAUTH_PENDING);
+    assert_int_equal(S.token_calls, 0); /* nothing was queued */
+    assert_int_equal(scrape(a, "Bearer t", &pending), OSW_MAUTH_ALLOWED);
+    assert_int_equal(osw_mauth_cached(a, "Bearer t"), OSW_MAUTH_ALLOWED);
+    advance(OSW_MAUTH_ALLOW_TTL_MS);
+    assert_int_equal(osw_mauth_cached(a, "Bearer t"), OSW_MAUTH_PENDING);
+    osw_mauth_free(a);
+}
+
+static void test_after_stop_everything_is_503(void **state)
+{
+    (void)state;
+    struct osw_mauth *a = start();
+    bool pending;
+    assert_int_equal(scrape(a, "Bearer t", &pending), OSW_MAUTH_ALLOWED);
+    osw_mauth_stop(a);
+    osw_mauth_stop(a); /* idempotent */
+    assert_int_equal(osw_mauth_cached(a, "Bearer t"), OSW_MAUTH_UNAVAILABLE);
+    assert_int_equal(osw_mauth_check(a, "Bearer t", on_done, NULL), OSW_MAUTH_UNAVAILABLE);
+    assert_int_equal(osw_mauth_cached(a, "Basic x"), OSW_MAUTH_UNAUTHENTICATED);
+    osw_mauth_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +338,8 @@ int main(void)
         cmocka_unit_test_setup(test_failures_are_503_and_not_cached, reset),
         cmocka_unit_test_setup(test_cache_holds_while_api_unreachable, reset),
         cmocka_unit_test_setup(test_stop_answers_pending_scrapes, reset),
+        cmocka_unit_test_setup(test_cached_never_queues, reset),
+        cmocka_unit_test_setup(test_after_stop_everything_is_503, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
