@@ -207,7 +207,7 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
         return fail(eb.msg);
     /* The addresses are bound before the source starts (it logs once it
      * has loaded); nothing listens before the source has checked its input. */
-    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell};
+    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell, NULL};
     if (osw_server_new(cfg, &deps, &c->server, &eb) != OSW_OK)
         return fail(eb.msg);
     struct osw_source_env env = {&c->cell, &c->log, c->metrics};

@@ -35,6 +35,11 @@ struct request {
     char *body;                    /* owned; `cap` bytes charged to srv->buffered */
     size_t len, cap;
     size_t announced; /* Content-Length, or 0 when unknown (chunked) */
+    /* /metrics with --metrics-auth: the review's verdict, written by the
+     * review thread before it resumes the suspended connection. */
+    struct MHD_Connection *conn;
+    bool auth_asked;
+    _Atomic int auth; /* enum osw_mauth_verdict; 0 while pending */
 };
 
 static bool is_admission(const struct osw_route *r)
@@ -198,6 +203,8 @@ static enum MHD_Result queue(struct osw_server *srv, struct MHD_Connection *conn
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->route->allow);
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (close) {
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     } else {
@@ -367,10 +374,60 @@ static enum MHD_Result answer_readyz(struct osw_server *srv, struct MHD_Connecti
     return queue(srv, conn, rq, MHD_HTTP_OK, static_text("ok"), "text/plain; charset=utf-8");
 }
 
+/* Called by the review thread: the verdict is in, the handler runs again. */
+static void metrics_auth_done(void *ctx, enum osw_mauth_verdict v)
+{
+    struct request *rq = ctx;
+    atomic_store(&rq->auth, (int)v);
+    MHD_resume_connection(rq->conn);
+}
+
+/* --metrics-auth kubernetes: the scrape's verdict, or 0 after suspending the
+ * connection until the review thread has one (the handler then runs again;
+ * a review never holds a daemon thread). */
+static int metrics_verdict(struct osw_server *srv, struct MHD_Connection *conn, struct request *rq)
+{
+    if (rq->auth_asked)
+        return atomic_load(&rq->auth);
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    enum osw_mauth_verdict v = osw_mauth_cached(srv->deps.mauth, h);
+    if (v != OSW_MAUTH_PENDING)
+        return (int)v; /* the usual scrape: answered from the cache */
+    rq->auth_asked = true;
+    rq->conn = conn;
+    /* Suspended before the review is queued, since the review thread may
+     * resume it at once; after a suspension the answer is always given in
+     * the handler's next call. */
+    MHD_suspend_connection(conn);
+    v = osw_mauth_check(srv->deps.mauth, h, metrics_auth_done, rq);
+    if (v != OSW_MAUTH_PENDING)
+        metrics_auth_done(rq, v);
+    return 0;
+}
+
 static enum MHD_Result answer_metrics(struct osw_server *srv, struct MHD_Connection *conn,
-                                      const struct request *rq)
+                                      struct request *rq)
 {
     struct osw_buf b = OSW_BUF_INIT;
+
+    if (srv->deps.mauth != NULL) {
+        int v = metrics_verdict(srv, conn, rq);
+        if (v == 0)
+            return MHD_YES; /* suspended; answered when resumed */
+        if (v == OSW_MAUTH_UNAUTHENTICATED)
+            return queue(srv, conn, rq, MHD_HTTP_UNAUTHORIZED, static_text("unauthorized\n"),
+                         "text/plain; charset=utf-8");
+        if (v == OSW_MAUTH_FORBIDDEN)
+            return queue(srv, conn, rq, MHD_HTTP_FORBIDDEN,
+                         static_text("forbidden: get on /metrics is not allowed\n"),
+                         "text/plain; charset=utf-8");
+        if (v != OSW_MAUTH_ALLOWED)
+            return queue(srv, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         static_text("authorization unavailable: the review could not be "
+                                     "completed\n"),
+                         "text/plain; charset=utf-8");
+    }
 
     if (osw_metrics_render(srv->deps.metrics, &b) != OSW_OK) {
         osw_buf_free(&b);

@@ -475,9 +475,13 @@ static struct MHD_Daemon *start_worker(struct osw_server *srv, struct osw_server
                                        MHD_AccessHandlerCallback access, unsigned limit)
 {
     /* MHD_USE_ITC: MHD_add_connection from the acceptor wakes the thread.
+     * MHD_ALLOW_SUSPEND_RESUME (with --metrics-auth only): a scrape waits
+     * for its review suspended, not holding the thread (request.c).
      * Poll, not epoll: see the thread-model comment at the top. */
     unsigned int flags = MHD_USE_TLS | MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC |
                          MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+    if (srv->deps.mauth != NULL)
+        flags |= MHD_ALLOW_SUSPEND_RESUME;
 
     w->srv = srv;
     atomic_init(&w->conns, 0);

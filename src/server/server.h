@@ -16,6 +16,7 @@
 
 #include "obs/log.h"
 #include "obs/metrics.h"
+#include "kube/metricsauth.h"
 #include "tls/certstore.h"
 #include "tls/priorities.h"
 
@@ -44,6 +45,10 @@ struct osw_server_deps {
     struct osw_metrics *metrics;
     struct osw_certstore *certs;
     struct osw_snapcell *cell; /* readiness = certs loaded && osw_snapcell_synced() */
+    /* --metrics-auth kubernetes: who may scrape /metrics; NULL: anyone. Stop
+     * it (osw_mauth_stop) before osw_server_stop, so that scrapes waiting
+     * for a review are answered. */
+    struct osw_mauth *mauth;
 };
 
 struct osw_server;
