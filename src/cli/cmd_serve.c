@@ -18,6 +18,7 @@
 #include "cli/flags.h"
 #include "cli/kubesel.h"
 #include "cli/listen.h"
+#include "kube/metricsauth.h"
 #include "kube/transport.h"
 #include "server/server.h"
 #include "source/source.h"
@@ -41,7 +42,8 @@ struct serve_ctx {
     struct osw_snapcell cell;
     struct osw_source *source;
     struct osw_server *server;
-    char kube_origin[600]; /* set when the source is the Kubernetes API */
+    struct osw_mauth *mauth; /* --metrics-auth kubernetes; NULL: /metrics is open */
+    char kube_origin[600];   /* set when the source is the Kubernetes API */
 };
 
 static int fail(const char *msg)
@@ -77,9 +79,11 @@ static int settle_tls_metrics(const struct serve_flags *f, struct osw_server_con
         cfg->metrics_listen = true;
         cfg->metrics_host = mhost;
     }
+    if (strcmp(f->metrics_auth, "kubernetes") == 0 && f->osis_file && *f->osis_file)
+        return fail("--metrics-auth kubernetes needs the Kubernetes API source (TokenReview and "
+                    "SubjectAccessReview); --osimagestream-file has none: use --metrics-auth none");
     if (strcmp(f->metrics_auth, "kubernetes") == 0)
-        return fail("--metrics-auth kubernetes needs an API source (TokenReview and "
-                    "SubjectAccessReview), which this version does not have: use none");
+        return 0;
     if (strcmp(f->metrics_auth, "none") != 0)
         return snprintf(msg, sizeof(msg), "--metrics-auth must be none or kubernetes, not \"%s\"",
                         f->metrics_auth),
@@ -153,7 +157,11 @@ static void sleep_ms(long long ms)
 
 static void teardown(struct serve_ctx *c)
 {
+    /* Scrapes waiting for a review are answered (503) before the server
+     * stops: libmicrohttpd must not stop with a connection suspended. */
+    osw_mauth_stop(c->mauth);
     osw_server_stop(c->server, DRAIN_MS);
+    osw_mauth_free(c->mauth);
     osw_source_destroy(c->source);
     osw_certstore_free(c->certs);
     osw_snapcell_destroy(&c->cell);
@@ -184,6 +192,15 @@ static enum osw_err prepare_kube(struct serve_ctx *c, const struct serve_flags *
     err = osw_source_kube_new(f->osis_name, t, env, &c->source, eb);
     if (err != OSW_OK)
         goto out;
+    if (strcmp(f->metrics_auth, "kubernetes") == 0) {
+        /* A client of its own: reviews run on their own thread. */
+        struct osw_mauth_reviewer rv;
+        err = osw_mauth_reviewer_kube(&kc, &rv, eb);
+        if (err == OSW_OK)
+            err = osw_mauth_new(&rv, &c->log, NULL, &c->mauth, eb);
+        if (err != OSW_OK)
+            goto out;
+    }
     snprintf(c->kube_origin, sizeof(c->kube_origin), "%s (%s)", kc.origin ? kc.origin : "",
              kc.server ? kc.server : "");
 out:
@@ -205,19 +222,20 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
     if (osw_certstore_new(f->cert, f->key, &c->log, c->metrics, &c->certs, &eb) != OSW_OK ||
         osw_certstore_start(c->certs, &eb) != OSW_OK)
         return fail(eb.msg);
-    /* The addresses are bound before the source starts (it logs once it
-     * has loaded); nothing listens before the source has checked its input. */
-    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell, NULL};
+    /* The API source (and the metrics reviews, which use its configuration)
+     * is created first, the addresses are bound next, and nothing listens
+     * before the file source has checked its input: a start-up failure stays
+     * one line on stderr. */
+    struct osw_source_env env = {&c->cell, &c->log, c->metrics};
+    bool file = f->osis_file && *f->osis_file;
+    if (!file && prepare_kube(c, f, &env, &eb) != OSW_OK)
+        return fail(eb.msg);
+    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell, c->mauth};
     if (osw_server_new(cfg, &deps, &c->server, &eb) != OSW_OK)
         return fail(eb.msg);
-    struct osw_source_env env = {&c->cell, &c->log, c->metrics};
-    if (f->osis_file && *f->osis_file) {
-        if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
-            osw_source_start(c->source, &eb) != OSW_OK)
-            return fail(eb.msg);
-    } else if (prepare_kube(c, f, &env, &eb) != OSW_OK) {
+    if (file && (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
+                 osw_source_start(c->source, &eb) != OSW_OK))
         return fail(eb.msg);
-    }
     if (osw_server_run(c->server, &eb) != OSW_OK)
         return fail(eb.msg);
     if (c->kube_origin[0]) {
@@ -328,8 +346,8 @@ int osw_cmd_serve(int argc, char **argv)
          "then answers /metrics with 404)",
          true},
         {"metrics-auth", OSW_FLAG_STRING, &f.metrics_auth, "none|kubernetes",
-         "who may read /metrics (default none; kubernetes needs the API source, not in this "
-         "version)",
+         "who may read /metrics (default none; kubernetes: a bearer token that a TokenReview "
+         "accepts and a SubjectAccessReview allows get on /metrics; needs the API source)",
          true},
     };
     const struct osw_command_spec spec = {

@@ -370,8 +370,8 @@ function checkDeployment(objs, overlay, errs, serveHelp) {
   if (!mm || Number(mm[1]) !== METRICS_PORT) errs.push(`${cw}: --metrics-listen must end in :${METRICS_PORT}, got ${mlisten}`);
   const mport = (c.ports || []).find((p) => p.name === 'metrics');
   if (!mport || mport.containerPort !== METRICS_PORT) errs.push(`${cw}: needs containerPort ${METRICS_PORT} named metrics`);
-  if (flags.has('metrics-auth') && flags.get('metrics-auth') !== 'none') {
-    errs.push(`${cw}: --metrics-auth ${flags.get('metrics-auth')} needs the API source (a later release)`);
+  if (flags.has('metrics-auth') && !['none', 'kubernetes'].includes(flags.get('metrics-auth'))) {
+    errs.push(`${cw}: --metrics-auth must be none or kubernetes, got ${flags.get('metrics-auth')}`);
   }
   if (c.terminationMessagePolicy !== 'FallbackToLogsOnError') {
     errs.push(`${cw}: terminationMessagePolicy must be FallbackToLogsOnError (start-up errors in oc describe pod)`);
@@ -816,7 +816,7 @@ function selfTest(rendered, reg) {
     ['small memory limit', (o) => { podOf(o).containers[0].resources.limits.memory = '64Mi'; }, /below CONTRACT\.md's 128 MiB/],
     ['termination message', (o) => { delete podOf(o).containers[0].terminationMessagePolicy; }, /FallbackToLogsOnError/],
     ['no metrics listener', (o) => { const c = podOf(o).containers[0]; c.args = c.args.filter((a) => !a.startsWith('--metrics-listen')); }, /--metrics-listen must end in :9443/],
-    ['metrics auth', (o) => { podOf(o).containers[0].args.push('--metrics-auth=kubernetes'); }, /needs the API source/],
+    ['metrics auth', (o) => { podOf(o).containers[0].args.push('--metrics-auth=basic'); }, /--metrics-auth must be none or kubernetes/],
     ['service metrics port', (o) => { get(o, 'Service').spec.ports = get(o, 'Service').spec.ports.filter((p) => p.name !== 'metrics'); }, /port named metrics/],
     ['no default deny', (o) => { o.splice(o.indexOf(named(o, 'NetworkPolicy', 'default-deny')), 1); }, /no default-deny/],
     ['policy misses the pods', (o) => { netpol(o).spec.podSelector.matchLabels['app.kubernetes.io/component'] = 'other'; }, /no policy with Ingress rules selects/],
