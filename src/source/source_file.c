@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sys/fileio.h"
 #include "yaml/yaml.h"
 
 /* An OSImageStream is a few KiB; anything past this is not one. */
@@ -131,20 +132,19 @@ out:
     return err;
 }
 
-/* Reads the file into `s`; a failure is recorded in `s` as its reason. */
+/* Reads the file into `s`; a failure is recorded in `s` as its reason. A
+ * path that is not a regular file (a FIFO renamed over it, say) is such a
+ * failure, found without blocking (osw_fileio_read). */
 static enum osw_err read_seen(const char *path, struct seen *s, struct osw_errbuf *eb)
 {
-    struct osw_errbuf inner;
     enum osw_err err;
 
     memset(s, 0, sizeof(*s));
-    inner.msg[0] = '\0';
-    err = osw_yaml_read_file(path, FILE_MAX_BYTES, &s->data, &s->len, &inner);
+    err = osw_fileio_read(path, FILE_MAX_BYTES, &s->data, &s->len, eb);
     if (err == OSW_ENOMEM)
         return osw_errbuf_set(eb, err, "out of memory");
     s->have = true;
     if (err != OSW_OK) {
-        osw_errbuf_set(eb, err == OSW_ETOOBIG ? OSW_EBADOBJ : OSW_EIO, "%s: %s", path, inner.msg);
         s->unreadable = true;
         s->data = strdup(eb->msg);
         s->len = s->data ? strlen(s->data) : 0;

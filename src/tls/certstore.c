@@ -12,8 +12,9 @@
 #include "tls/certstore.h"
 #include "tls/certstore_clock.h"
 
+#include "sys/fileio.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,8 +28,8 @@
 #include <gnutls/x509.h>
 
 #define POLL_MS        500
-#define MAX_FILE_BYTES (1024LL * 1024) /* a PEM chain is a few KiB */
-#define DIGEST_LEN     32              /* SHA-256 */
+#define MAX_FILE_BYTES (1024u * 1024) /* a PEM chain is a few KiB */
+#define DIGEST_LEN     32             /* SHA-256 */
 #define KEYID_MAX      64
 
 struct osw_certpair {
@@ -71,7 +72,7 @@ struct osw_certstore {
     pthread_t thread;
 };
 
-/* One file as read: bytes (owned, wiped on release) or why it could not be. */
+/* One file as read: bytes (owned, wiped on release), or none. */
 struct file_read {
     unsigned char *data;
     size_t len;
@@ -87,77 +88,25 @@ static long long mono_ms(void *ctx)
 
 static void file_release(struct file_read *f)
 {
-    if (f->data != NULL) {
-        gnutls_memset(f->data, 0, f->len);
-        free(f->data);
-    }
+    osw_fileio_wipe_free(f->data, f->len);
     f->data = NULL;
     f->len = 0;
 }
 
-static bool same_stat(const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-static enum osw_err read_fd(int fd, const char *path, const struct stat *st, struct file_read *f,
-                            struct osw_errbuf *eb)
-{
-    /* One byte more than fstat said, so a file that grows mid-read shows. */
-    size_t cap = (size_t)st->st_size + 1;
-    f->data = malloc(cap);
-    if (f->data == NULL)
-        return osw_errbuf_set(eb, OSW_ENOMEM, "reading %s: out of memory", path);
-    while (f->len < cap) {
-        ssize_t n = read(fd, f->data + f->len, cap - f->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return osw_errbuf_set(eb, OSW_EIO, "cannot read %s: %s", path, strerror(errno));
-        if (n == 0)
-            break;
-        f->len += (size_t)n;
-    }
-    return OSW_OK;
-}
-
 /*
- * Reads `path` (following symlinks). *unstable is set when the file changed
- * while it was read (a writer is at work): the caller should look again
- * later rather than judge the bytes.
+ * Reads `path` (following symlinks; anything but a regular file is refused
+ * without blocking, see sys/fileio.h). *unstable is set when the file
+ * changed while it was read (a writer is at work): the caller should look
+ * again later rather than judge the bytes.
  */
 static enum osw_err read_file(const char *path, struct file_read *f, bool *unstable,
                               struct osw_errbuf *eb)
 {
-    struct stat before, after;
-    enum osw_err rc;
-    *unstable = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return osw_errbuf_set(eb, OSW_EIO, "cannot open %s: %s", path, strerror(errno));
-    if (fstat(fd, &before) != 0) {
-        rc = osw_errbuf_set(eb, OSW_EIO, "cannot stat %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(before.st_mode)) {
-        rc = osw_errbuf_set(eb, OSW_EIO, "%s is not a regular file", path);
-        goto out;
-    }
-    if (before.st_size > MAX_FILE_BYTES) {
-        rc = osw_errbuf_set(eb, OSW_EIO, "%s is larger than %lld bytes", path, MAX_FILE_BYTES);
-        goto out;
-    }
-    rc = read_fd(fd, path, &before, f, eb);
-    if (rc != OSW_OK)
-        goto out;
-    if (fstat(fd, &after) != 0 || !same_stat(&before, &after) || f->len != (size_t)before.st_size)
-        *unstable = true;
-out:
-    close(fd);
-    if (rc != OSW_OK)
-        file_release(f);
+    char *data = NULL;
+    enum osw_err rc = osw_fileio_read_stable(path, MAX_FILE_BYTES, &data, &f->len, unstable, eb);
+    if (rc == OSW_ETOOBIG)
+        rc = OSW_EIO; /* what the store has always answered for an oversized file */
+    f->data = (unsigned char *)data;
     return rc;
 }
 
