@@ -132,6 +132,7 @@ static bool grow(struct osw_server *srv, struct request *rq, size_t ncap)
 struct clen_scan {
     const char *first;
     bool differ;
+    const char *te; /* Transfer-Encoding, if any */
 };
 
 static enum MHD_Result clen_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -140,6 +141,8 @@ static enum MHD_Result clen_header(void *cls, enum MHD_ValueKind kind, const cha
     struct clen_scan *c = cls;
 
     (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        c->te = value != NULL ? value : "";
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
         return MHD_YES;
     if (c->first == NULL)
@@ -158,9 +161,14 @@ static void classify(struct osw_server *srv, struct request *rq, struct MHD_Conn
 {
     const char *ct, *cl;
     unsigned long long n;
-    struct clen_scan cs = {NULL, false};
+    struct clen_scan cs = {NULL, false, NULL};
 
     (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, clen_header, &cs);
+    if (cs.te != NULL && strcasecmp(cs.te, "chunked") != 0) {
+        fail(srv, rq, MHD_HTTP_NOT_IMPLEMENTED, "unsupported Transfer-Encoding\n");
+        rq->close = true;
+        return;
+    }
     if (cs.differ) {
         fail(srv, rq, MHD_HTTP_BAD_REQUEST, "conflicting Content-Length headers\n");
         rq->close = true;
@@ -481,6 +489,8 @@ enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const
          * is too large gets its 413 now and sends nothing: the one answer
          * that may be queued early, since it closes the connection anyway. */
         if (rq->status == MHD_HTTP_CONTENT_TOO_LARGE && expects_continue(conn))
+            return answer_error(srv, conn, rq, url, method);
+        if (rq->status == MHD_HTTP_NOT_IMPLEMENTED)
             return answer_error(srv, conn, rq, url, method);
         return MHD_YES;
     }

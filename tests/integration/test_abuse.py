@@ -353,6 +353,31 @@ class BodyBudget(FreshClient, h.ServerTestCase):
         finally:
             c.close()
 
+    def test_unsupported_transfer_encoding(self):
+        """libmicrohttpd left a Transfer-Encoding other than chunked without
+        an answer; the webhook refuses it (RFC 9112: 501) and closes."""
+        for te in ("gzip", "gzip, chunked", "identity"):
+            c = self.srv.raw()
+            try:
+                c.send(h.http_request("POST", "/validate", b"",
+                                      [("Content-Type", "application/json"),
+                                       ("Transfer-Encoding", te)]) + b"2\r\n{}\r\n0\r\n\r\n")
+                r = c.read_response(timeout=h.t(2))
+                self.assertEqual(r.status, 501, "%s: %r" % (te, r))
+                self.assertTrue(c.closed_within(h.t(2)), "%s: connection left open" % te)
+            finally:
+                c.close()
+        c = self.srv.raw()
+        try:
+            body = json.dumps(review(mcp("te", stream="rhel-10"))).encode()
+            chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+            c.send(h.http_request("POST", "/validate", b"",
+                                  [("Content-Type", "application/json"),
+                                   ("Transfer-Encoding", "chunked")]) + chunked)
+            self.assertEqual(c.read_response().status, 200)
+        finally:
+            c.close()
+
     def test_big_integers(self):
         """Go writes float64 values such as 2^64 and 1e20 as integer
         literals: they are JSON numbers (a body is refused only for numbers
