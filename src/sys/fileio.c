@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +50,8 @@ static enum osw_err read_all(int fd, const char *name, size_t max_bytes, size_t 
     size_t n = 0, cap = 0;
     enum osw_err err = OSW_OK;
 
+    if (max_bytes > SIZE_MAX / 4)
+        max_bytes = SIZE_MAX / 4; /* so that max_bytes + 2 and cap * 2 never wrap */
     for (;;) {
         if (cap - n < 2) {
             /* Never more than max + 2: one byte past `max` says "too big",

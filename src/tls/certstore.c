@@ -28,8 +28,8 @@
 #include <gnutls/x509.h>
 
 #define POLL_MS        500
-#define MAX_FILE_BYTES (1024u * 1024) /* a PEM chain is a few KiB */
-#define DIGEST_LEN     32             /* SHA-256 */
+#define MAX_FILE_BYTES ((size_t)1024 * 1024) /* a PEM chain is a few KiB */
+#define DIGEST_LEN     32                    /* SHA-256 */
 #define KEYID_MAX      64
 
 struct osw_certpair {
