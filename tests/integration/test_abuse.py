@@ -330,15 +330,38 @@ class BodyBudget(FreshClient, h.ServerTestCase):
         part = (2 << 20) + 1000
         chunk = b" " * part  # leading whitespace: valid JSON so far
         conns = open_many(self.srv, 16, validate_head(size) + chunk, threads=4)
+        gone = set()
+        stop = threading.Event()
+
+        def keep_alive():
+            # One more byte a second keeps them past the 4 s idle timeout
+            # (so only the server's choice closes them) and still stalled.
+            while not stop.wait(1.0):
+                for i, c in enumerate(conns):
+                    if i in gone:
+                        continue
+                    try:
+                        c.sock.settimeout(0.2)
+                        c.sock.sendall(b" ")
+                    except (OSError, ssl.SSLError):
+                        gone.add(i)
+
+        keeper = threading.Thread(target=keep_alive, daemon=True)
+        keeper.start()
         try:
-            time.sleep(1.2)  # stalled: in progress for over a second
+            # Time for the server to read the 32 MiB and for the uploads to
+            # be in progress for over a second (stalled).
+            time.sleep(h.t(2.0))
+            self.assertEqual(gone, set(), "uploads closed before the budget was needed")
             self.assertFreshFast("16 half-sent 4 MiB uploads", rounds=3, pause=0.1)
-            # Counted well before the 4 s idle timeout closes them all.
-            closed = sum(1 for c in conns if c.closed_within(0.02))
+            time.sleep(h.t(0.5))
+            closed = sum(1 for i, c in enumerate(conns) if i in gone or c.closed_within(0.05))
             print("half-sent uploads closed to make room: %d of 16" % closed)
             self.assertGreaterEqual(closed, 1)
             self.assertLess(closed, 16)
         finally:
+            stop.set()
+            keeper.join(5)
             close_all(conns)
         self.assertEqual(self.srv.get("/healthz").status, 200)
 
