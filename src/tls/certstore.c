@@ -3,16 +3,18 @@
  * The serving certificate store. A pair (PEM chain + key) is loaded with
  * GnuTLS into an immutable, reference-counted osw_certpair; handshakes take a
  * reference, so a reload never frees what a handshake still uses. A watcher
- * thread re-reads both files every 500 ms and compares their bytes with what
- * was last loaded, which catches in-place writes, rename-over and kubelet's
- * `..data` symlink swap alike. Content that does not load is given a short
- * grace period (the certificate and the key are often written in two steps)
- * and is then refused once: logged, counted, and the old pair keeps serving.
+ * thread re-reads both files when they may have changed (sys/filewatch.h:
+ * inotify on their directories and a stat() poll, at least every 2 s) and
+ * compares their bytes with what was last loaded, which catches in-place
+ * writes, rename-over and kubelet's `..data` symlink swap alike. Content that does not load is
+ * given a short grace period (the certificate and the key are often written in two steps) and is
+ * then refused once: logged, counted, and the old pair keeps serving.
  */
 #include "tls/certstore.h"
 #include "tls/certstore_clock.h"
 
 #include "sys/fileio.h"
+#include "sys/filewatch.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +29,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#define POLL_MS        500
 #define MAX_FILE_BYTES ((size_t)1024 * 1024) /* a PEM chain is a few KiB */
 #define DIGEST_LEN     32                    /* SHA-256 */
 #define KEYID_MAX      64
@@ -65,9 +66,7 @@ struct osw_certstore {
     osw_certstore_clock_fn clock;
     void *clock_ctx;
 
-    pthread_mutex_t wmu; /* watcher stop flag */
-    pthread_cond_t wcv;
-    bool stop;
+    struct osw_filewatch *watch; /* owned; NULL until started */
     bool started;
     pthread_t thread;
 };
@@ -356,7 +355,10 @@ static void note_failure(struct osw_certstore *st, const struct pair_read *r,
     osw_metrics_cert_reload(st->metrics, false);
 }
 
-enum osw_err osw_certstore_check(struct osw_certstore *st)
+/* One check; *again tells the watcher to look again soon without waiting
+ * for a change: a writer was at work, or failing content is still settling
+ * (it is refused only once it has stayed OSW_CERTSTORE_SETTLE_MS). */
+static enum osw_err check_once(struct osw_certstore *st, bool *again)
 {
     struct pair_read r;
     struct osw_certpair *p = NULL;
@@ -365,8 +367,10 @@ enum osw_err osw_certstore_check(struct osw_certstore *st)
 
     pthread_mutex_lock(&st->check_mu);
     pair_read_files(st, &r);
-    if (r.unstable)
+    if (r.unstable) {
+        *again = true;
         goto out; /* a writer is at work: judge the bytes on the next check */
+    }
     if (r.rc == OSW_OK && same_id(&r.id, &st->loaded)) {
         st->have_pending = false; /* back to what is serving */
         goto out;
@@ -377,6 +381,7 @@ enum osw_err osw_certstore_check(struct osw_certstore *st)
         rc = pair_load(st->cert_path, &r.cert, st->key_path, &r.key, &p, &eb);
     if (rc != OSW_OK || p == NULL) {
         note_failure(st, &r, &eb);
+        *again = !st->pending_reported;
         goto out;
     }
     install(st, p);
@@ -391,6 +396,12 @@ out:
     return rc;
 }
 
+enum osw_err osw_certstore_check(struct osw_certstore *st)
+{
+    bool again = false;
+    return check_once(st, &again);
+}
+
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -400,20 +411,10 @@ static char *dup_str(const char *s)
     return d;
 }
 
-static enum osw_err init_sync(struct osw_certstore *st, struct osw_errbuf *eb)
+static void init_sync(struct osw_certstore *st)
 {
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0)
-        return osw_errbuf_set(eb, OSW_ENOMEM, "certificate store: cannot create condition");
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int err = pthread_cond_init(&st->wcv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (err != 0)
-        return osw_errbuf_set(eb, OSW_ENOMEM, "certificate store: cannot create condition");
     pthread_mutex_init(&st->cur_mu, NULL);
     pthread_mutex_init(&st->check_mu, NULL);
-    pthread_mutex_init(&st->wmu, NULL);
-    return OSW_OK;
 }
 
 /* The first load; a writer at work (unstable read) gets a few retries. */
@@ -451,11 +452,7 @@ enum osw_err osw_certstore_new(const char *cert_path, const char *key_path,
     struct osw_certstore *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return osw_errbuf_set(eb, OSW_ENOMEM, "certificate store: out of memory");
-    rc = init_sync(st, eb);
-    if (rc != OSW_OK) {
-        free(st);
-        return rc;
-    }
+    init_sync(st);
     st->log = log;
     st->metrics = metrics;
     st->clock = mono_ms;
@@ -489,24 +486,13 @@ void osw_certstore_set_clock(struct osw_certstore *st, osw_certstore_clock_fn fn
 static void *watch_main(void *arg)
 {
     struct osw_certstore *st = arg;
-    pthread_mutex_lock(&st->wmu);
-    while (!st->stop) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_nsec += (long)POLL_MS * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec += 1;
-            deadline.tv_nsec -= 1000000000L;
-        }
-        while (!st->stop && pthread_cond_timedwait(&st->wcv, &st->wmu, &deadline) != ETIMEDOUT)
-            ;
-        if (st->stop)
-            break;
-        pthread_mutex_unlock(&st->wmu);
-        (void)osw_certstore_check(st); /* logs and counts on its own */
-        pthread_mutex_lock(&st->wmu);
+    bool again = false;
+
+    while (osw_filewatch_wait(st->watch, again ? OSW_FILEWATCH_POLL_MS : 0) ==
+           OSW_FILEWATCH_CHECK) {
+        again = false;
+        (void)check_once(st, &again); /* logs and counts on its own */
     }
-    pthread_mutex_unlock(&st->wmu);
     return NULL;
 }
 
@@ -514,10 +500,17 @@ enum osw_err osw_certstore_start(struct osw_certstore *st, struct osw_errbuf *eb
 {
     if (st->started)
         return OSW_OK;
+    enum osw_err rc = osw_filewatch_new((const char *const[]){st->cert_path, st->key_path}, 2, NULL,
+                                        &st->watch, eb);
+    if (rc != OSW_OK)
+        return rc;
     int err = pthread_create(&st->thread, NULL, watch_main, st);
-    if (err != 0)
+    if (err != 0) {
+        osw_filewatch_free(st->watch);
+        st->watch = NULL;
         return osw_errbuf_set(eb, OSW_EIO, "cannot start the certificate watcher: %s",
                               strerror(err));
+    }
     st->started = true;
     return OSW_OK;
 }
@@ -527,17 +520,13 @@ void osw_certstore_free(struct osw_certstore *st)
     if (st == NULL)
         return;
     if (st->started) {
-        pthread_mutex_lock(&st->wmu);
-        st->stop = true;
-        pthread_cond_signal(&st->wcv);
-        pthread_mutex_unlock(&st->wmu);
+        osw_filewatch_stop(st->watch);
         pthread_join(st->thread, NULL);
     }
+    osw_filewatch_free(st->watch);
     osw_certpair_unref(st->cur);
-    pthread_cond_destroy(&st->wcv);
     pthread_mutex_destroy(&st->cur_mu);
     pthread_mutex_destroy(&st->check_mu);
-    pthread_mutex_destroy(&st->wmu);
     free(st->cert_path);
     free(st->key_path);
     free(st);
