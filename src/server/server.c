@@ -99,6 +99,37 @@ static void raise_nofile(const struct osw_log *log)
         osw_log_printf(log, OSW_LOG_WARN, "cannot raise the open-files limit: %s", strerror(errno));
 }
 
+/* Descriptors the process keeps for itself (listen socket, eventfds, log,
+ * watched files, the API source's connections) beside its connections. */
+#define NOFILE_RESERVE 64
+
+/* The connection limit, and what follows from it. A limit above what the
+ * descriptors allow would never be reached (accept would fail first), so
+ * idle connections would never be closed to make room: lower it instead. */
+static void set_conn_limit(struct osw_server *srv, unsigned wanted)
+{
+    struct rlimit rl;
+    long limit = (long)(wanted != 0 ? wanted : OSW_SERVER_MAX_CONNECTIONS_DEFAULT);
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)limit + NOFILE_RESERVE) {
+        long fit = (long)rl.rlim_cur - NOFILE_RESERVE;
+        if (fit < (long)OSW_SERVER_MAX_CONNECTIONS_MIN)
+            fit = (long)OSW_SERVER_MAX_CONNECTIONS_MIN;
+        osw_log_printf(srv->deps.log, OSW_LOG_WARN,
+                       "open-files limit %llu allows %ld connections, not %ld: using %ld",
+                       (unsigned long long)rl.rlim_cur, fit, limit, fit);
+        limit = fit;
+    }
+    if (limit < (long)OSW_SERVER_MAX_CONNECTIONS_MIN)
+        limit = (long)OSW_SERVER_MAX_CONNECTIONS_MIN;
+    srv->max_conns = limit;
+    /* Idle connections start to go 1/16 below the limit (256 of 4096), so
+     * a burst of new clients finds room while they leave. */
+    srv->conn_headroom = limit / 16 > 4 ? limit / 16 : 4;
+    srv->worker_limit = limit / (long)OSW_SERVER_WORKERS;
+}
+
 /* libmicrohttpd's messages (client errors, handshake failures, ...) are
  * frequent and caused by clients: they go out at debug level only. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -625,14 +656,6 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
         cfg->max_request_bytes < (SIZE_MAX >> 5) ? cfg->max_request_bytes : (SIZE_MAX >> 5);
     srv->buffered_cap =
         (size_t)(srv->max_body * 16 > BUFFERED_MIN ? srv->max_body * 16 : BUFFERED_MIN);
-    srv->max_conns = (long)(cfg->max_connections != 0 ? cfg->max_connections
-                                                      : OSW_SERVER_MAX_CONNECTIONS_DEFAULT);
-    if (srv->max_conns < (long)OSW_SERVER_MAX_CONNECTIONS_MIN)
-        srv->max_conns = (long)OSW_SERVER_MAX_CONNECTIONS_MIN;
-    /* Idle connections start to go 1/16 below the limit (256 of 4096), so
-     * a burst of new clients finds room while they leave. */
-    srv->conn_headroom = srv->max_conns / 16 > 4 ? srv->max_conns / 16 : 4;
-    srv->worker_limit = srv->max_conns / (long)OSW_SERVER_WORKERS;
     atomic_init(&srv->buffered, 0);
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->shutting_down, false);
@@ -647,6 +670,7 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
         osw_log_printf(deps->log, OSW_LOG_WARN, "TLS session tickets disabled");
     }
     raise_nofile(deps->log);
+    set_conn_limit(srv, cfg->max_connections);
 
     e = open_listener(srv, &addr);
     if (e != 0) {
