@@ -4,6 +4,7 @@
 printable (Unicode categories L, M, N, P, S, and U+0020), as sorted inclusive
 ranges, from Python's unicodedata. Run again when a newer Unicode is wanted:
     python3 scripts/gen_rune_print.py > src/core/rune_table.h
+    clang-format -i src/core/rune_table.h
 """
 import sys
 import unicodedata
