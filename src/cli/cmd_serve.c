@@ -30,7 +30,7 @@ struct serve_flags {
     const char *listen, *cert, *key, *tls_min, *osis_file, *kubeconfig, *sa_dir, *osis_name;
     const char *log_level, *log_format;
     const char *cipher_suites, *metrics_listen, *metrics_auth;
-    unsigned long long max_request_bytes;
+    unsigned long long max_request_bytes, max_connections;
     long long shutdown_delay_ms;
 };
 
@@ -131,6 +131,12 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     int rc = settle_tls_metrics(f, cfg, mhost, mhostcap);
     if (rc != 0)
         return rc;
+    if (f->max_connections < OSW_SERVER_MAX_CONNECTIONS_MIN ||
+        f->max_connections > OSW_SERVER_MAX_CONNECTIONS_MAX)
+        return snprintf(msg, sizeof(msg), "--max-connections must be between %u and %u",
+                        OSW_SERVER_MAX_CONNECTIONS_MIN, OSW_SERVER_MAX_CONNECTIONS_MAX),
+               fail(msg);
+    cfg->max_connections = (unsigned)f->max_connections;
     if (!osw_str_is_dns1123_subdomain(osw_str_from_cstr(f->osis_name)))
         return snprintf(msg, sizeof(msg), "--osimagestream-name \"%s\" is not a valid object name",
                         f->osis_name),
@@ -307,6 +313,7 @@ int osw_cmd_serve(int argc, char **argv)
         .log_format = "json",
         .metrics_auth = "none",
         .max_request_bytes = 4194304,
+        .max_connections = OSW_SERVER_MAX_CONNECTIONS_DEFAULT,
         .shutdown_delay_ms = 0,
     };
     const struct osw_flag flags[] = {
@@ -331,6 +338,10 @@ int osw_cmd_serve(int argc, char **argv)
          "name of the OSImageStream singleton (default cluster)", true},
         {"max-request-bytes", OSW_FLAG_SIZE, &f.max_request_bytes, "N",
          "larger request bodies get 413 (default 4194304)", true},
+        {"max-connections", OSW_FLAG_SIZE, &f.max_connections, "N",
+         "open connections at most; near it idle keep-alive connections are closed, oldest "
+         "first (default 4096)",
+         true},
         {"log-level", OSW_FLAG_STRING, &f.log_level, "LEVEL",
          "debug, info, warn or error (default info)", true},
         {"log-format", OSW_FLAG_STRING, &f.log_format, "FORMAT", "json or text (default json)",

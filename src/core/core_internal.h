@@ -18,8 +18,10 @@
     "The specified osImageStream name must reference a valid stream from the cluster "             \
     "OSImageStream resource"
 
-/* Appends `s` quoted as Go's %q would for printable text: `"`, `\` and
- * control characters escaped, UTF-8 kept. */
+/* Appends `s` quoted exactly as Go's strconv.Quote (%q) does, as Kubernetes
+ * quotes values in its messages: `"`, `\`, control characters, C1 controls,
+ * U+2028/2029 and every other rune Go does not print are escaped
+ * (\a..\r, \xHH, \uHHHH, \UHHHHHHHH); invalid UTF-8 bytes become \xHH. */
 enum osw_err osw_message_quote(struct osw_buf *b, struct osw_str s);
 
 /* Fills d->cause and d->message/code/reason for a 422 Invalid denial.

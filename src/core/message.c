@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core_internal.h"
+#include "core/rune.h"
 
 #define DNS1123_SUBDOMAIN_MSG                                                                      \
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "   \
@@ -16,27 +17,58 @@
     "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 #define WARNING_MAX 119 /* bytes; the contract says "under 120 characters" */
 
+/* One escape as strconv.Quote writes it for a rune that is not printable:
+ * the C escapes Go knows, \xHH below U+0080 (and for DEL), else \uHHHH or
+ * \UHHHHHHHH. */
+static enum osw_err quote_escape(struct osw_buf *b, uint32_t r)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char named[] = {'a', 'b', 't', 'n', 'v', 'f', 'r'}; /* 0x07..0x0d */
+    char esc[10] = {'\\'};
+    size_t n = 0, digits;
+
+    if (r >= 0x07 && r <= 0x0d) {
+        esc[1] = named[r - 0x07];
+        return osw_buf_append(b, esc, 2);
+    }
+    if (r < 0x20 || r == 0x7f) {
+        esc[1] = 'x';
+        digits = 2;
+    } else if (r < 0x10000) {
+        esc[1] = 'u';
+        digits = 4;
+    } else {
+        esc[1] = 'U';
+        digits = 8;
+    }
+    for (n = 0; n < digits; n++)
+        esc[2 + n] = hex[(r >> (4 * (digits - 1 - n))) & 0xf];
+    return osw_buf_append(b, esc, 2 + digits);
+}
+
 enum osw_err osw_message_quote(struct osw_buf *b, struct osw_str s)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s.ptr;
     enum osw_err err = osw_buf_append(b, "\"", 1);
-    for (size_t i = 0; i < s.len && err == OSW_OK; i++) {
-        unsigned char c = (unsigned char)s.ptr[i];
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            err = osw_buf_append(b, esc, 2);
-        } else if (c == '\n') {
-            err = osw_buf_append(b, "\\n", 2);
-        } else if (c == '\t') {
-            err = osw_buf_append(b, "\\t", 2);
-        } else if (c == '\r') {
-            err = osw_buf_append(b, "\\r", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
+    size_t i = 0;
+
+    while (i < s.len && err == OSW_OK) {
+        uint32_t r;
+        size_t w = osw_rune_decode(p + i, s.len - i, &r);
+        if (w == 1 && r == OSW_RUNE_ERROR) {
+            /* Invalid UTF-8: the byte itself, as \xHH. */
+            char esc[4] = {'\\', 'x', hex[p[i] >> 4], hex[p[i] & 0xf]};
             err = osw_buf_append(b, esc, 4);
+        } else if (r == '"' || r == '\\') {
+            char esc[2] = {'\\', (char)r};
+            err = osw_buf_append(b, esc, 2);
+        } else if (osw_rune_printable(r)) {
+            err = osw_buf_append(b, p + i, w);
         } else {
-            err = osw_buf_append(b, &s.ptr[i], 1);
+            err = quote_escape(b, r);
         }
+        i += w;
     }
     if (err == OSW_OK)
         err = osw_buf_append(b, "\"", 1);

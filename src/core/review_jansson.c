@@ -156,7 +156,7 @@ enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_
                               (size_t)(nul - body));
     json_error_t jerr;
     osw_jalloc_begin();
-    json_t *root = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+    json_t *root = json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
     if (!root) {
         /* Out of memory is not a client error: never answer it with 400. */
         if (osw_jalloc_failed() || json_error_code(&jerr) == json_error_out_of_memory)

@@ -442,8 +442,8 @@ static enum osw_err annot_check(const struct annot_range *ar, struct osw_object_
     if (!ar->nonstring || o->annotations_type != OSW_JT_OBJECT)
         return OSW_OK;
     osw_jalloc_begin();
-    json_t *obj =
-        json_loadb((const char *)ar->start, (size_t)(ar->end - ar->start), JSON_ALLOW_NUL, NULL);
+    json_t *obj = json_loadb((const char *)ar->start, (size_t)(ar->end - ar->start),
+                             JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
     /* The bytes are valid JSON: only memory can fail, and jansson may
      * swallow a failure and return an object with a member missing. */
     if (!obj || osw_jalloc_failed()) {

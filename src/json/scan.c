@@ -2,10 +2,10 @@
 /*
  * The validating JSON lexer of the fast reader. It walks the body once and
  * builds nothing; strings are scanned 16 bytes at a time where SSE2 exists.
- * Its verdicts are jansson 2.14's json_loadb(JSON_ALLOW_NUL) verdicts, proven
- * by tests/fuzz/fuzz_reader_diff.c: RFC 8259 plus jansson's own limits
- * (integers must fit a long long, reals must not overflow a double, depth
- * 2048, no U+0000 in keys). A raw NUL byte is refused everywhere, as RFC
+ * Its verdicts are jansson 2.14's json_loadb(JSON_ALLOW_NUL |
+ * JSON_DECODE_INT_AS_REAL) verdicts, proven by tests/fuzz/fuzz_reader_diff.c:
+ * RFC 8259 plus jansson's own limits (a number, integer or not, must not
+ * overflow a double; depth 2048, no U+0000 in keys). A raw NUL byte is refused everywhere, as RFC
  * 8259 says (json_loadb skips one right after a number or literal; the
  * reference reader refuses any raw NUL before calling it).
  */
@@ -354,18 +354,17 @@ static bool real_overflows(const unsigned char *d1, size_t n1, const unsigned ch
     return true; /* equal on every digit of the limit: at or above it */
 }
 
-/* s->p at '-' or a digit. Grammar, then jansson's range rules: a number
- * without '.', 'e' or 'E' must fit a long long (strtoll); any other must
- * not overflow a double (strtod to +-HUGE_VAL with ERANGE; underflow is
- * accepted). Returns whether the number is valid. */
+/* s->p at '-' or a digit. Grammar, then jansson's range rule with
+ * JSON_DECODE_INT_AS_REAL: every number, with or without '.', 'e' or 'E',
+ * must not overflow a double (strtod to +-HUGE_VAL with ERANGE; underflow is
+ * accepted). So integers past 64 bits that Go writes for float64 values
+ * (18446744073709552000, 1e20 as 100000000000000000000) are valid, as RFC
+ * 8259 says. Returns whether the number is valid. */
 static inline bool scan_number(struct osw_jscan *s)
 {
     const unsigned char *p = s->p, *end = s->end;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
+    if (*p == '-')
+        p++; /* the sign never matters: the range is symmetric */
     const unsigned char *ip = p;
     if (p < end && *p == '0') {
         p++;
@@ -380,7 +379,6 @@ static inline bool scan_number(struct osw_jscan *s)
     size_t ilen = (size_t)(p - ip);
     const unsigned char *fp = p;
     size_t flen = 0;
-    bool real = false;
     if (p < end && *p == '.') {
         p++;
         fp = p;
@@ -389,7 +387,6 @@ static inline bool scan_number(struct osw_jscan *s)
         while (p < end && is_digit(*p))
             p++;
         flen = (size_t)(p - fp);
-        real = true;
     }
     long long exp10 = 0;
     if (p < end && (*p == 'e' || *p == 'E')) {
@@ -407,38 +404,29 @@ static inline bool scan_number(struct osw_jscan *s)
         }
         if (eneg)
             exp10 = -exp10;
-        real = true;
     }
-    if (!real) {
-        /* No leading zeros here, so the digit count orders the magnitude. */
-        static const char max_pos[] = "9223372036854775807";
-        static const char max_neg[] = "9223372036854775808";
-        if (ilen > 19 || (ilen == 19 && memcmp(ip, neg ? max_neg : max_pos, 19) > 0))
-            return false;
+    /* The value is 0.D x 10^m with D's first digit non-zero; it is below
+     * 1e308 when m <= 308 and at least 1e309 when m >= 310. */
+    long long m;
+    size_t i = 0;
+    while (i < ilen && ip[i] == '0')
+        i++;
+    const unsigned char *d1 = ip + i, *d2 = fp;
+    size_t n1 = ilen - i, n2 = flen;
+    if (n1 > 0) {
+        m = (long long)n1 + exp10;
     } else {
-        /* The value is 0.D x 10^m with D's first digit non-zero; it is below
-         * 1e308 when m <= 308 and at least 1e309 when m >= 310. */
-        long long m;
-        size_t i = 0;
-        while (i < ilen && ip[i] == '0')
-            i++;
-        const unsigned char *d1 = ip + i, *d2 = fp;
-        size_t n1 = ilen - i, n2 = flen;
-        if (n1 > 0) {
-            m = (long long)n1 + exp10;
-        } else {
-            size_t j = 0;
-            while (j < flen && fp[j] == '0')
-                j++;
-            if (j == flen)
-                goto ok; /* zero */
-            m = exp10 - (long long)j;
-            d2 = fp + j;
-            n2 = flen - j;
-        }
-        if (m >= 310 || (m == 309 && real_overflows(d1, n1, d2, n2)))
-            return false;
+        size_t j = 0;
+        while (j < flen && fp[j] == '0')
+            j++;
+        if (j == flen)
+            goto ok; /* zero */
+        m = exp10 - (long long)j;
+        d2 = fp + j;
+        n2 = flen - j;
     }
+    if (m >= 310 || (m == 309 && real_overflows(d1, n1, d2, n2)))
+        return false;
 ok:
     s->p = p;
     return true;

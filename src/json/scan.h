@@ -3,8 +3,9 @@
  * The validating JSON lexer behind the fast request reader: whitespace,
  * strings, numbers, literals and a skipper that validates a whole value
  * without building it. It accepts and rejects exactly what jansson 2.14's
- * json_loadb(JSON_ALLOW_NUL) does, quirks included (see scan.c), so the
- * reader built on it can replace the jansson reader byte for byte.
+ * json_loadb(JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL) does, quirks included
+ * (see scan.c), so the reader built on it can replace the jansson reader byte
+ * for byte.
  * Internal to src/json/.
  */
 #ifndef OSW_JSON_SCAN_H

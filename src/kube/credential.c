@@ -4,8 +4,8 @@
  * kubeconfig: bounded reads of regular files (never blocking on a FIFO),
  * token text, base64 through OpenSSL's EVP decoder, and PEM checks done once
  * at start-up so a bad certificate or key is reported by name instead of as
- * a failed handshake later. The file reader stands in for the project's
- * shared bounded reader until that exists.
+ * a failed handshake later. Files are read through the project's shared
+ * bounded reader (src/sys/fileio.h).
  */
 #include "kube/credential.h"
 
@@ -24,34 +24,23 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "yaml/yaml.h"
+#include "sys/fileio.h"
 
 enum osw_err osw_credential_read_file(const char *path, size_t max, char **data, size_t *len,
                                       struct osw_errbuf *eb)
 {
-    *data = NULL;
-    *len = 0;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then
-     * refuses anything that is not a regular file before a read can block. */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return osw_errbuf_set(eb, OSW_EIO, "%s", strerror(errno));
-    struct stat st;
-    enum osw_err err;
-    if (fstat(fd, &st) != 0) {
-        err = osw_errbuf_set(eb, OSW_EIO, "%s", strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        err = osw_errbuf_set(eb, OSW_EIO, "not a regular file");
-    } else if ((uintmax_t)st.st_size > max) {
-        err = osw_errbuf_set(eb, OSW_ETOOBIG, "larger than %zu bytes", max);
-    } else {
-        err = osw_yaml_read_fd(fd, max, data, len, eb);
-        if (err == OSW_ETOOBIG)
-            osw_errbuf_set(eb, OSW_ETOOBIG, "larger than %zu bytes", max);
-        else if (err == OSW_OK && !*data) /* never, but said here for the analyzer */
-            err = osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+    struct osw_errbuf e2;
+    e2.msg[0] = '\0';
+    /* The shared bounded reader: O_NONBLOCK, fstat, regular files only. Its
+     * messages start with the path, which every caller here names itself. */
+    enum osw_err err = osw_fileio_read(path, max, data, len, &e2);
+    if (err != OSW_OK) {
+        const char *m = e2.msg;
+        size_t pl = strlen(path);
+        if (strncmp(m, path, pl) == 0 && m[pl] == ':' && m[pl + 1] == ' ')
+            m += pl + 2;
+        osw_errbuf_set(eb, err, "%s", m);
     }
-    close(fd);
     return err;
 }
 

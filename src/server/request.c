@@ -17,11 +17,13 @@
 #include "server/route.h"
 #include "server/server_int.h"
 
-/* First allocation for a body; it then doubles as data arrives, up to the
- * announced Content-Length (or the limit). Memory follows the bytes that
- * actually arrived, not the bytes announced: clients that announce large
- * bodies and dribble them cannot reserve the server-wide budget. */
-#define BODY_INITIAL (64u << 10)
+/* Smallest allocation for a body that did not arrive whole; it then doubles
+ * as data arrives, never past the announced Content-Length (or the limit). A
+ * body that arrives in one piece (the usual case) gets exactly its size.
+ * Memory, and the budget it is charged to, follow the bytes that actually
+ * arrived (at most twice them, or this), not the bytes announced: clients
+ * that announce large bodies and dribble them cannot reserve the budget. */
+#define BODY_FIRST (4u << 10)
 
 struct request {
     const struct osw_route *route; /* NULL: unknown path */
@@ -31,6 +33,7 @@ struct request {
     bool close;                    /* answer with Connection: close (413) */
     bool discard;                  /* drop body bytes instead of buffering them */
     bool counted;                  /* the in-flight gauge was incremented */
+    struct osw_server_conn *sc;    /* borrowed: its connection (NULL: none) */
     unsigned long long seen;       /* body bytes received */
     char *body;                    /* owned; `cap` bytes charged to srv->buffered */
     size_t len, cap;
@@ -63,23 +66,33 @@ static double elapsed(const struct timespec *t0)
  * Request bodies are the application's memory, not libmicrohttpd's (its
  * connection memory limit covers headers and the read buffer only). Every
  * body allocation is charged to one server-wide counter so that many
- * concurrent large bodies cannot exhaust memory: past the cap a request is
- * answered 503 "server busy" (after its body is discarded) instead.
+ * concurrent large bodies cannot exhaust memory. Past the cap, the stalled
+ * uploads holding the most bytes are closed to make room (their bytes come
+ * back as their daemons close them, so meanwhile the counter may exceed the
+ * cap by what they hold, never past twice the cap): a fresh request is not
+ * the one refused. Only when nothing stalled can make room is the request
+ * answered 503 "server busy" (after its body is discarded).
  */
-static bool charge(struct osw_server *srv, size_t n)
+static bool charge(struct osw_server *srv, struct request *rq, size_t n)
 {
     size_t before = atomic_fetch_add(&srv->buffered, n);
-    if (before + n < before || before + n > srv->buffered_cap) {
-        atomic_fetch_sub(&srv->buffered, n);
-        return false;
-    }
-    return true;
+    size_t after = before + n;
+
+    if (after >= before && after <= srv->buffered_cap)
+        return true;
+    if (after >= before && after - srv->buffered_cap <= srv->buffered_cap &&
+        osw_server_evict_bodies(srv, rq->sc, after - srv->buffered_cap))
+        return true;
+    atomic_fetch_sub(&srv->buffered, n);
+    return false;
 }
 
 static void release_body(struct osw_server *srv, struct request *rq)
 {
     if (rq->cap > 0)
         atomic_fetch_sub(&srv->buffered, rq->cap);
+    if (rq->sc != NULL && rq->cap > 0)
+        atomic_store_explicit(&rq->sc->held, 0, memory_order_relaxed);
     free(rq->body);
     rq->body = NULL;
     rq->len = rq->cap = 0;
@@ -103,7 +116,7 @@ static bool grow(struct osw_server *srv, struct request *rq, size_t ncap)
     size_t extra = ncap - rq->cap;
     char *p;
 
-    if (!charge(srv, extra)) {
+    if (!charge(srv, rq, extra)) {
         fail(srv, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "server busy\n");
         return false;
     }
@@ -115,17 +128,57 @@ static bool grow(struct osw_server *srv, struct request *rq, size_t ncap)
     }
     rq->body = p;
     rq->cap = ncap;
+    if (rq->sc != NULL)
+        atomic_store_explicit(&rq->sc->held, ncap, memory_order_relaxed);
     return true;
 }
 
+/* Counts Content-Length headers and whether their values differ. */
+struct clen_scan {
+    const char *first;
+    bool differ;
+    const char *te; /* Transfer-Encoding, if any */
+};
+
+static enum MHD_Result clen_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct clen_scan *c = cls;
+
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        c->te = value != NULL ? value : "";
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+        return MHD_YES;
+    if (c->first == NULL)
+        c->first = value != NULL ? value : "";
+    else if (value == NULL || strcmp(c->first, value) != 0)
+        c->differ = true;
+    return MHD_YES;
+}
+
 /* The checks that need only the request line and headers, in the contract's
- * order. */
+ * order, after the framing: two Content-Length headers that disagree leave
+ * the body's end unknown (RFC 9112 section 6.3), so nothing on that
+ * connection can be trusted any more: 400, then close. */
 static void classify(struct osw_server *srv, struct request *rq, struct MHD_Connection *conn,
                      const char *method)
 {
     const char *ct, *cl;
     unsigned long long n;
+    struct clen_scan cs = {NULL, false, NULL};
 
+    (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, clen_header, &cs);
+    if (cs.te != NULL && strcasecmp(cs.te, "chunked") != 0) {
+        fail(srv, rq, MHD_HTTP_NOT_IMPLEMENTED, "unsupported Transfer-Encoding\n");
+        rq->close = true;
+        return;
+    }
+    if (cs.differ) {
+        fail(srv, rq, MHD_HTTP_BAD_REQUEST, "conflicting Content-Length headers\n");
+        rq->close = true;
+        return;
+    }
     if (rq->route == NULL) {
         fail(srv, rq, MHD_HTTP_NOT_FOUND, "not found\n");
         return;
@@ -174,7 +227,7 @@ static bool take(struct osw_server *srv, struct request *rq, const char *data, s
          * (the check above guarantees len + n <= max_body, and MHD never
          * delivers more than Content-Length). */
         size_t need = rq->len + n;
-        size_t ncap = rq->cap > 0 ? rq->cap * 2 : BODY_INITIAL;
+        size_t ncap = rq->cap > 0 ? rq->cap * 2 : BODY_FIRST;
         size_t top = rq->announced > 0 ? rq->announced : (size_t)srv->max_body;
         while (ncap < need)
             ncap *= 2;
@@ -481,6 +534,8 @@ static enum MHD_Result access_on(struct osw_server *srv, enum osw_listener liste
         clock_gettime(CLOCK_MONOTONIC, &rq->t0);
         atomic_fetch_add(&srv->inflight, 1);
         *req_cls = rq;
+        rq->sc = osw_server_conn_of(conn);
+        osw_server_conn_begin(rq->sc, &rq->t0);
         rq->route = osw_route_find_on(url, listener);
         if (is_admission(rq->route)) {
             osw_metrics_inflight_add(srv->deps.metrics, 1);
@@ -491,6 +546,8 @@ static enum MHD_Result access_on(struct osw_server *srv, enum osw_listener liste
          * is too large gets its 413 now and sends nothing: the one answer
          * that may be queued early, since it closes the connection anyway. */
         if (rq->status == MHD_HTTP_CONTENT_TOO_LARGE && expects_continue(conn))
+            return answer_error(srv, conn, rq, url, method);
+        if (rq->status == MHD_HTTP_NOT_IMPLEMENTED)
             return answer_error(srv, conn, rq, url, method);
         return MHD_YES;
     }
@@ -534,6 +591,7 @@ void osw_request_completed(void *cls, struct MHD_Connection *conn, void **req_cl
     if (rq->counted)
         osw_metrics_inflight_add(srv->deps.metrics, -1);
     release_body(srv, rq);
+    osw_server_conn_end(rq->sc);
     free(rq);
     atomic_fetch_sub(&srv->inflight, 1);
 }

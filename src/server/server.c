@@ -70,9 +70,17 @@
  * second time fails with EADDRINUSE.
  */
 
-/* Split evenly across the daemons. Generous: idle connections cost ~30 KiB
- * each and RLIMIT_NOFILE is raised to match. */
-#define CONNECTION_LIMIT 4096u
+/* How often the acceptor checks the request deadline, and how long a new
+ * connection may wait for an idle one to make room when every daemon is at
+ * its limit. */
+#define SWEEP_MS     1000
+#define ROOM_WAIT_MS 250
+
+/* A connection that has never completed a request is closed to make room
+ * only once it is this old: a fresh client's handshake and first request
+ * take far less, and one that has done nothing for this long is no better
+ * than an idle keep-alive connection. */
+#define FRESH_GRACE_MS 1000
 
 /* The metrics listener's daemon: scrapers are few (one Prometheus per
  * replica of the monitoring stack), so a small limit keeps a flood on that
@@ -94,6 +102,37 @@ static void raise_nofile(const struct osw_log *log)
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         osw_log_printf(log, OSW_LOG_WARN, "cannot raise the open-files limit: %s", strerror(errno));
+}
+
+/* Descriptors the process keeps for itself (listen socket, eventfds, log,
+ * watched files, the API source's connections) beside its connections. */
+#define NOFILE_RESERVE 64
+
+/* The connection limit, and what follows from it. A limit above what the
+ * descriptors allow would never be reached (accept would fail first), so
+ * idle connections would never be closed to make room: lower it instead. */
+static void set_conn_limit(struct osw_server *srv, unsigned wanted)
+{
+    struct rlimit rl;
+    long limit = (long)(wanted != 0 ? wanted : OSW_SERVER_MAX_CONNECTIONS_DEFAULT);
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)limit + NOFILE_RESERVE) {
+        long fit = (long)rl.rlim_cur - NOFILE_RESERVE;
+        if (fit < (long)OSW_SERVER_MAX_CONNECTIONS_MIN)
+            fit = (long)OSW_SERVER_MAX_CONNECTIONS_MIN;
+        osw_log_printf(srv->deps.log, OSW_LOG_WARN,
+                       "open-files limit %llu allows %ld connections, not %ld: using %ld",
+                       (unsigned long long)rl.rlim_cur, fit, limit, fit);
+        limit = fit;
+    }
+    if (limit < (long)OSW_SERVER_MAX_CONNECTIONS_MIN)
+        limit = (long)OSW_SERVER_MAX_CONNECTIONS_MIN;
+    srv->max_conns = limit;
+    /* Idle connections start to go 1/16 below the limit (256 of 4096), so
+     * a burst of new clients finds room while they leave. */
+    srv->conn_headroom = limit / 16 > 4 ? limit / 16 : 4;
+    srv->worker_limit = limit / (long)OSW_SERVER_WORKERS;
 }
 
 /* libmicrohttpd's messages (client errors, handshake failures, ...) are
@@ -188,6 +227,217 @@ static void sleep_ms(long ms)
         ;
 }
 
+long long osw_server_ms(const struct timespec *ts)
+{
+    return (long long)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return osw_server_ms(&ts);
+}
+
+struct osw_server_conn *osw_server_conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+void osw_server_conn_begin(struct osw_server_conn *sc, const struct timespec *t0)
+{
+    if (sc != NULL)
+        atomic_store_explicit(&sc->req_since_ms, osw_server_ms(t0), memory_order_relaxed);
+}
+
+void osw_server_conn_end(struct osw_server_conn *sc)
+{
+    if (sc == NULL)
+        return;
+    atomic_store_explicit(&sc->idle_since_ms, now_ms(), memory_order_relaxed);
+    atomic_store_explicit(&sc->served, true, memory_order_relaxed);
+    atomic_store_explicit(&sc->req_since_ms, 0, memory_order_relaxed);
+}
+
+static void conn_link(struct osw_server *srv, struct osw_server_conn *sc,
+                      struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    sc->fd = ci != NULL ? ci->connect_fd : -1;
+    atomic_init(&sc->req_since_ms, 0);
+    atomic_init(&sc->idle_since_ms, now_ms());
+    atomic_init(&sc->served, false);
+    atomic_init(&sc->held, 0);
+    pthread_mutex_lock(&srv->conns_mu);
+    sc->next = srv->conns;
+    if (srv->conns != NULL)
+        srv->conns->prev = sc;
+    srv->conns = sc;
+    pthread_mutex_unlock(&srv->conns_mu);
+}
+
+static void conn_unlink(struct osw_server *srv, struct osw_server_conn *sc)
+{
+    pthread_mutex_lock(&srv->conns_mu);
+    if (sc->prev != NULL)
+        sc->prev->next = sc->next;
+    else
+        srv->conns = sc->next;
+    if (sc->next != NULL)
+        sc->next->prev = sc->prev;
+    sc->prev = sc->next = NULL;
+    pthread_mutex_unlock(&srv->conns_mu);
+}
+
+/* Closes `sc` from any thread (conns_mu held): shutting the socket down
+ * makes its daemon see the end of the stream and close the connection
+ * itself, which is the only thread allowed to. */
+static void conn_close_locked(struct osw_server_conn *sc)
+{
+    if (sc->closing || sc->fd < 0)
+        return;
+    sc->closing = true;
+    (void)shutdown(sc->fd, SHUT_RDWR);
+}
+
+bool osw_server_evict_bodies(struct osw_server *srv, const struct osw_server_conn *self,
+                             size_t excess)
+{
+    long long now = now_ms();
+    size_t freeing = 0, more = 0;
+    bool ok;
+
+    pthread_mutex_lock(&srv->conns_mu);
+    /* What connections already being closed will give back, and what the
+     * stalled ones could. */
+    for (struct osw_server_conn *c = srv->conns; c != NULL; c = c->next) {
+        size_t held = atomic_load_explicit(&c->held, memory_order_relaxed);
+        long long since = atomic_load_explicit(&c->req_since_ms, memory_order_relaxed);
+        if (c->closing)
+            freeing += held;
+        else if (c != self && held > 0 && since != 0 && now - since >= OSW_SERVER_STALLED_MS)
+            more += held;
+    }
+    ok = freeing + more >= excess;
+    /* Largest stalled holder first, until what is being freed covers it. */
+    while (ok && freeing < excess) {
+        struct osw_server_conn *victim = NULL;
+        size_t most = 0;
+        for (struct osw_server_conn *c = srv->conns; c != NULL; c = c->next) {
+            size_t held = atomic_load_explicit(&c->held, memory_order_relaxed);
+            long long since = atomic_load_explicit(&c->req_since_ms, memory_order_relaxed);
+            if (!c->closing && c != self && held > most && since != 0 &&
+                now - since >= OSW_SERVER_STALLED_MS) {
+                victim = c;
+                most = held;
+            }
+        }
+        if (victim == NULL)
+            break;
+        conn_close_locked(victim);
+        freeing += most;
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    if (ok)
+        osw_log_printf(srv->deps.log, OSW_LOG_DEBUG,
+                       "body budget full: closed stalled uploads holding %zu bytes", freeing);
+    return ok;
+}
+
+/* Connections the server is closing (shut down, not yet gone). */
+static long closing_conns(struct osw_server *srv)
+{
+    long c = 0;
+    pthread_mutex_lock(&srv->conns_mu);
+    for (struct osw_server_conn *sc = srv->conns; sc != NULL; sc = sc->next)
+        c += sc->closing ? 1 : 0;
+    pthread_mutex_unlock(&srv->conns_mu);
+    return c;
+}
+
+/* Connections counted by the daemons and not already being closed. */
+static long open_conns(struct osw_server *srv)
+{
+    long n = 0;
+    for (unsigned k = 0; k < OSW_SERVER_WORKERS; k++)
+        n += atomic_load(&srv->workers[k].conns);
+    return n - closing_conns(srv);
+}
+
+/* Closes up to `n` idle connections, the longest idle first: keep-alive
+ * connections between requests, and connections that have done nothing for
+ * FRESH_GRACE_MS. Returns how many it closed. */
+static long close_idle(struct osw_server *srv, long n)
+{
+    long long now = now_ms();
+    long done = 0;
+
+    pthread_mutex_lock(&srv->conns_mu);
+    for (; done < n; done++) {
+        struct osw_server_conn *oldest = NULL;
+        long long oldest_t = 0;
+        for (struct osw_server_conn *c = srv->conns; c != NULL; c = c->next) {
+            long long t = atomic_load_explicit(&c->idle_since_ms, memory_order_relaxed);
+            if (c->closing || atomic_load_explicit(&c->req_since_ms, memory_order_relaxed) != 0)
+                continue;
+            if (!atomic_load_explicit(&c->served, memory_order_relaxed) && now - t < FRESH_GRACE_MS)
+                continue;
+            if (oldest == NULL || t < oldest_t) {
+                oldest = c;
+                oldest_t = t;
+            }
+        }
+        if (oldest == NULL)
+            break;
+        conn_close_locked(oldest);
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    if (done > 0)
+        osw_log_printf(srv->deps.log, OSW_LOG_DEBUG,
+                       "near the connection limit: closed %ld idle connections", done);
+    return done;
+}
+
+/* Near the limit, idle connections make room for new ones (as nginx reuses
+ * its keep-alive connections): above max_conns - conn_headroom, enough of
+ * them are closed to get back under it, counting those already closing. */
+static void make_room(struct osw_server *srv)
+{
+    long high = srv->max_conns - srv->conn_headroom, n = 0;
+    for (unsigned k = 0; k < OSW_SERVER_WORKERS; k++)
+        n += atomic_load(&srv->workers[k].conns);
+    if (n + 1 <= high)
+        return; /* the common case: no lock, no walk */
+    n = open_conns(srv);
+    if (n + 1 > high)
+        (void)close_idle(srv, n + 1 - high);
+}
+
+/* Drops the requests past OSW_SERVER_REQUEST_DEADLINE_MS (a body dribbled
+ * or stalled, an answer nobody reads). */
+static void sweep_deadline(struct osw_server *srv)
+{
+    long long now = now_ms();
+    long n = 0;
+
+    pthread_mutex_lock(&srv->conns_mu);
+    for (struct osw_server_conn *c = srv->conns; c != NULL; c = c->next) {
+        long long since = atomic_load_explicit(&c->req_since_ms, memory_order_relaxed);
+        if (!c->closing && since != 0 && now - since >= OSW_SERVER_REQUEST_DEADLINE_MS) {
+            conn_close_locked(c);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    if (n > 0)
+        osw_log_printf(srv->deps.log, OSW_LOG_DEBUG,
+                       "closed %ld connections whose request was still in progress after %d s", n,
+                       OSW_SERVER_REQUEST_DEADLINE_MS / 1000);
+}
+
 /* MHD_CONNECTION_NOTIFY_STARTED comes after gnutls_init and before the
  * handshake (libmicrohttpd 0.9.75, new_connection_process_), in the thread
  * that will run the handshake; every STARTED is followed by one CLOSED.
@@ -203,6 +453,9 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         sc = *socket_context;
         *socket_context = NULL;
         if (sc != NULL) {
+            /* Unlinked before libmicrohttpd closes the descriptor, so the
+             * acceptor never shuts down a descriptor number reused since. */
+            conn_unlink(srv, sc);
             osw_certpair_unref(sc->pair);
             free(sc);
         }
@@ -214,6 +467,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     sc = calloc(1, sizeof(*sc));
     if (sc == NULL)
         return; /* no pair: cert_retrieve fails this handshake */
+    conn_link(srv, sc, conn);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     gnutls_session_t session = ci != NULL ? (gnutls_session_t)ci->tls_session : NULL;
@@ -279,9 +533,25 @@ static void accept_batch(struct osw_server *srv, int lfd, bool metrics, unsigned
             }
             continue; /* ECONNABORTED and the like: that client is gone */
         }
-        struct osw_server_worker *w = metrics ? metrics_worker(srv) : pick_worker(srv, next);
+        struct osw_server_worker *w = NULL;
+        if (metrics) {
+            w = metrics_worker(srv);
+        } else {
+            make_room(srv);
+            w = pick_worker(srv, next);
+            /* Every daemon at its limit: close one more idle connection, and
+             * wait while connections being closed leave (within a poll round
+             * of their daemons). With nothing idle, refuse at once. */
+            if (w == NULL)
+                (void)close_idle(srv, 1);
+            for (int waited = 0; w == NULL && waited < ROOM_WAIT_MS && closing_conns(srv) > 0;
+                 waited += 5) {
+                sleep_ms(5);
+                w = pick_worker(srv, next);
+            }
+        }
         if (w == NULL) {
-            close(fd); /* every daemon is at its connection limit */
+            close(fd); /* nothing idle to close: every connection is busy */
             continue;
         }
         /* Counted before the hand-over: the daemon's thread may close it
@@ -298,24 +568,27 @@ static void *acceptor_main(void *arg)
 {
     struct osw_server *srv = arg;
     unsigned next = 0;
+    long long last_sweep = now_ms();
 
     for (;;) {
         /* poll skips a negative fd: without --metrics-listen, p[2]. */
         struct pollfd p[3] = {{.fd = srv->wake_fd, .events = POLLIN},
                               {.fd = srv->listen_fd, .events = POLLIN},
                               {.fd = srv->metrics_fd, .events = POLLIN}};
-        if (poll(p, 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+        int r = poll(p, 3, SWEEP_MS);
+        if (r < 0 && errno != EINTR)
             sleep_ms(10);
-            continue;
-        }
-        if (p[0].revents != 0)
+        if (r > 0 && p[0].revents != 0)
             break;
-        if (p[1].revents != 0)
+        if (r > 0 && p[1].revents != 0)
             accept_batch(srv, srv->listen_fd, false, &next);
-        if (p[2].revents != 0)
+        if (r > 0 && p[2].revents != 0)
             accept_batch(srv, srv->metrics_fd, true, &next);
+        long long now = now_ms();
+        if (now - last_sweep >= SWEEP_MS) {
+            last_sweep = now;
+            sweep_deadline(srv);
+        }
     }
     return NULL;
 }
@@ -468,6 +741,7 @@ static void free_server(struct osw_server *srv)
         gnutls_memset(srv->ticket_key.data, 0, srv->ticket_key.size);
         gnutls_free(srv->ticket_key.data);
     }
+    pthread_mutex_destroy(&srv->conns_mu);
     free(srv);
 }
 
@@ -524,6 +798,7 @@ enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct os
     srv->wake_fd = -1;
     srv->metrics_separate = cfg->metrics_listen;
     srv->tls_min = cfg->tls_min;
+    pthread_mutex_init(&srv->conns_mu, NULL);
     srv->deps = *deps;
     srv->policy = cfg->policy;
     srv->decode = cfg->decode;
@@ -532,7 +807,6 @@ enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct os
         cfg->max_request_bytes < (SIZE_MAX >> 5) ? cfg->max_request_bytes : (SIZE_MAX >> 5);
     srv->buffered_cap =
         (size_t)(srv->max_body * 16 > BUFFERED_MIN ? srv->max_body * 16 : BUFFERED_MIN);
-    srv->worker_limit = (long)(CONNECTION_LIMIT / OSW_SERVER_WORKERS);
     atomic_init(&srv->buffered, 0);
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->shutting_down, false);
@@ -550,6 +824,7 @@ enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct os
     err = narrow_suites(srv, cfg, eb);
     if (err != OSW_OK)
         goto out;
+    set_conn_limit(srv, cfg->max_connections);
 
     err = bind_listener("", cfg->listen_host, cfg->listen_port, NULL, 0, &main_addr,
                         &srv->listen_fd, &srv->port, eb);

@@ -20,11 +20,22 @@
 #include "tls/certstore.h"
 #include "tls/priorities.h"
 
+/* Default connection limit (`serve --max-connections`): generous, since idle
+ * connections cost ~30 KiB each, and idle keep-alive connections are closed
+ * to make room near it. */
+#define OSW_SERVER_MAX_CONNECTIONS_DEFAULT 4096u
+/* Bounds of --max-connections: room for both daemons and some headroom;
+ * descriptors (RLIMIT_NOFILE) for the largest. */
+#define OSW_SERVER_MAX_CONNECTIONS_MIN 16u
+#define OSW_SERVER_MAX_CONNECTIONS_MAX 65536u
+
 struct osw_server_config {
     const char *listen_host; /* numeric IPv4/IPv6 address; "" or NULL = all (0.0.0.0) */
     unsigned short listen_port;
     enum osw_tls_min tls_min;
     unsigned long long max_request_bytes; /* larger bodies get 413 */
+    unsigned max_connections;             /* 0: OSW_SERVER_MAX_CONNECTIONS_DEFAULT; near it,
+                                             idle keep-alive connections are closed */
     long long shutdown_delay_ms;
     const struct osw_policy *policy; /* borrowed; must outlive the server */
     osw_review_decode_fn decode;     /* the request reader */

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
@@ -36,6 +37,17 @@
  * MHD's own thread pool). */
 #define OSW_SERVER_WORKERS 2u
 
+/* A request still in progress this long after its first byte is dropped
+ * (its connection closed): the API server's webhook timeout is at most 30 s,
+ * so nobody waits for its answer any more, and a client that dribbles a
+ * body must not hold its buffer (or its slot) for ever. Checked once a
+ * second by the acceptor. */
+#define OSW_SERVER_REQUEST_DEADLINE_MS 30000
+
+/* A body still arriving this long after its request began is "stalled" for
+ * the body budget: the API server writes a whole request at once. */
+#define OSW_SERVER_STALLED_MS 1000
+
 /* One daemon and the connections the acceptor handed to it. */
 struct osw_server_worker {
     struct osw_server *srv; /* back pointer: closure of NOTIFY_CONNECTION */
@@ -48,7 +60,9 @@ struct osw_server {
     const struct osw_policy *policy; /* borrowed from the config */
     osw_review_decode_fn decode;
     unsigned long long max_body; /* cfg->max_request_bytes */
-    size_t buffered_cap;         /* cap on `buffered` */
+    size_t buffered_cap;         /* cap on `buffered` (see request.c, charge()) */
+    long max_conns;              /* cfg->max_connections */
+    long conn_headroom;          /* idle connections are closed above max_conns - this */
 
     atomic_size_t buffered;    /* request-body bytes allocated across requests */
     atomic_long inflight;      /* requests from first handler call to completion */
@@ -68,7 +82,11 @@ struct osw_server {
     int metrics_fd;
     struct osw_server_worker metrics_worker; /* daemon NULL: not started */
     unsigned short metrics_port;
-    int wake_fd; /* eventfd: tells the acceptor to stop; -1: none */
+    /* Every open connection, for the acceptor (idle connections near the
+     * limit, the request deadline) and the body budget (stalled bodies). */
+    pthread_mutex_t conns_mu;
+    struct osw_server_conn *conns; /* under conns_mu */
+    int wake_fd;                   /* eventfd: tells the acceptor to stop; -1: none */
     pthread_t acceptor;
     bool acceptor_started;
     unsigned short port;
@@ -86,7 +104,40 @@ struct osw_server_conn {
     const struct osw_server *srv; /* back pointer for the TLS callbacks */
     struct osw_certpair *pair;    /* owned reference: what this connection's handshake uses */
     bool keepalive_timeout;       /* timeout already raised to the keep-alive value */
+    /* Under srv->conns_mu: the list of open connections, and whether the
+     * server shut this one down itself (its fd stays valid until CLOSED,
+     * which unlinks it under the same lock first). */
+    struct osw_server_conn *prev, *next;
+    int fd;
+    bool closing;
+    /* Written by the connection's own thread, read by others. */
+    atomic_llong req_since_ms;  /* monotonic ms of the request in progress; 0: none */
+    atomic_llong idle_since_ms; /* when the last request ended (or the connection began) */
+    atomic_bool served;         /* has completed a request (a keep-alive connection) */
+    atomic_size_t held;         /* body bytes its request has charged to srv->buffered */
 };
+
+/* Milliseconds of CLOCK_MONOTONIC in `ts`. */
+long long osw_server_ms(const struct timespec *ts);
+
+/* The connection `conn`'s state, or NULL (out of memory at its start). */
+struct osw_server_conn *osw_server_conn_of(struct MHD_Connection *conn);
+
+/* Request bookkeeping on the connection (NULL-safe): a request began at
+ * `t0`; the request ended (the connection is idle from now on). */
+void osw_server_conn_begin(struct osw_server_conn *sc, const struct timespec *t0);
+void osw_server_conn_end(struct osw_server_conn *sc);
+
+/*
+ * The body budget is `excess` bytes over its cap because of `self`'s
+ * request: closes the connections whose bodies are stalled (in progress for
+ * OSW_SERVER_STALLED_MS or more) and hold the most bytes, until the bytes
+ * that connections being closed still hold cover `excess`. Returns false,
+ * closing nothing, when that cannot be done (the over-committed request is
+ * then refused). Never closes `self`.
+ */
+bool osw_server_evict_bodies(struct osw_server *srv, const struct osw_server_conn *self,
+                             size_t excess);
 
 /* request.c: libmicrohttpd's access handlers and request-completed callback
  * (closure: struct osw_server). osw_request_access serves the main listener

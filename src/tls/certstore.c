@@ -3,17 +3,20 @@
  * The serving certificate store. A pair (PEM chain + key) is loaded with
  * GnuTLS into an immutable, reference-counted osw_certpair; handshakes take a
  * reference, so a reload never frees what a handshake still uses. A watcher
- * thread re-reads both files every 500 ms and compares their bytes with what
- * was last loaded, which catches in-place writes, rename-over and kubelet's
- * `..data` symlink swap alike. Content that does not load is given a short
- * grace period (the certificate and the key are often written in two steps)
- * and is then refused once: logged, counted, and the old pair keeps serving.
+ * thread re-reads both files when they may have changed (sys/filewatch.h:
+ * inotify on their directories and a stat() poll, at least every 2 s) and
+ * compares their bytes with what was last loaded, which catches in-place
+ * writes, rename-over and kubelet's `..data` symlink swap alike. Content that does not load is
+ * given a short grace period (the certificate and the key are often written in two steps) and is
+ * then refused once: logged, counted, and the old pair keeps serving.
  */
 #include "tls/certstore.h"
 #include "tls/certstore_clock.h"
 
+#include "sys/fileio.h"
+#include "sys/filewatch.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -26,9 +29,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#define POLL_MS        500
-#define MAX_FILE_BYTES (1024LL * 1024) /* a PEM chain is a few KiB */
-#define DIGEST_LEN     32              /* SHA-256 */
+#define MAX_FILE_BYTES ((size_t)1024 * 1024) /* a PEM chain is a few KiB */
+#define DIGEST_LEN     32                    /* SHA-256 */
 #define KEYID_MAX      64
 
 struct osw_certpair {
@@ -64,14 +66,12 @@ struct osw_certstore {
     osw_certstore_clock_fn clock;
     void *clock_ctx;
 
-    pthread_mutex_t wmu; /* watcher stop flag */
-    pthread_cond_t wcv;
-    bool stop;
+    struct osw_filewatch *watch; /* owned; NULL until started */
     bool started;
     pthread_t thread;
 };
 
-/* One file as read: bytes (owned, wiped on release) or why it could not be. */
+/* One file as read: bytes (owned, wiped on release), or none. */
 struct file_read {
     unsigned char *data;
     size_t len;
@@ -87,77 +87,25 @@ static long long mono_ms(void *ctx)
 
 static void file_release(struct file_read *f)
 {
-    if (f->data != NULL) {
-        gnutls_memset(f->data, 0, f->len);
-        free(f->data);
-    }
+    osw_fileio_wipe_free(f->data, f->len);
     f->data = NULL;
     f->len = 0;
 }
 
-static bool same_stat(const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-static enum osw_err read_fd(int fd, const char *path, const struct stat *st, struct file_read *f,
-                            struct osw_errbuf *eb)
-{
-    /* One byte more than fstat said, so a file that grows mid-read shows. */
-    size_t cap = (size_t)st->st_size + 1;
-    f->data = malloc(cap);
-    if (f->data == NULL)
-        return osw_errbuf_set(eb, OSW_ENOMEM, "reading %s: out of memory", path);
-    while (f->len < cap) {
-        ssize_t n = read(fd, f->data + f->len, cap - f->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return osw_errbuf_set(eb, OSW_EIO, "cannot read %s: %s", path, strerror(errno));
-        if (n == 0)
-            break;
-        f->len += (size_t)n;
-    }
-    return OSW_OK;
-}
-
 /*
- * Reads `path` (following symlinks). *unstable is set when the file changed
- * while it was read (a writer is at work): the caller should look again
- * later rather than judge the bytes.
+ * Reads `path` (following symlinks; anything but a regular file is refused
+ * without blocking, see sys/fileio.h). *unstable is set when the file
+ * changed while it was read (a writer is at work): the caller should look
+ * again later rather than judge the bytes.
  */
 static enum osw_err read_file(const char *path, struct file_read *f, bool *unstable,
                               struct osw_errbuf *eb)
 {
-    struct stat before, after;
-    enum osw_err rc;
-    *unstable = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return osw_errbuf_set(eb, OSW_EIO, "cannot open %s: %s", path, strerror(errno));
-    if (fstat(fd, &before) != 0) {
-        rc = osw_errbuf_set(eb, OSW_EIO, "cannot stat %s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(before.st_mode)) {
-        rc = osw_errbuf_set(eb, OSW_EIO, "%s is not a regular file", path);
-        goto out;
-    }
-    if (before.st_size > MAX_FILE_BYTES) {
-        rc = osw_errbuf_set(eb, OSW_EIO, "%s is larger than %lld bytes", path, MAX_FILE_BYTES);
-        goto out;
-    }
-    rc = read_fd(fd, path, &before, f, eb);
-    if (rc != OSW_OK)
-        goto out;
-    if (fstat(fd, &after) != 0 || !same_stat(&before, &after) || f->len != (size_t)before.st_size)
-        *unstable = true;
-out:
-    close(fd);
-    if (rc != OSW_OK)
-        file_release(f);
+    char *data = NULL;
+    enum osw_err rc = osw_fileio_read_stable(path, MAX_FILE_BYTES, &data, &f->len, unstable, eb);
+    if (rc == OSW_ETOOBIG)
+        rc = OSW_EIO; /* what the store has always answered for an oversized file */
+    f->data = (unsigned char *)data;
     return rc;
 }
 
@@ -407,7 +355,10 @@ static void note_failure(struct osw_certstore *st, const struct pair_read *r,
     osw_metrics_cert_reload(st->metrics, false);
 }
 
-enum osw_err osw_certstore_check(struct osw_certstore *st)
+/* One check; *again tells the watcher to look again soon without waiting
+ * for a change: a writer was at work, or failing content is still settling
+ * (it is refused only once it has stayed OSW_CERTSTORE_SETTLE_MS). */
+static enum osw_err check_once(struct osw_certstore *st, bool *again)
 {
     struct pair_read r;
     struct osw_certpair *p = NULL;
@@ -416,8 +367,10 @@ enum osw_err osw_certstore_check(struct osw_certstore *st)
 
     pthread_mutex_lock(&st->check_mu);
     pair_read_files(st, &r);
-    if (r.unstable)
+    if (r.unstable) {
+        *again = true;
         goto out; /* a writer is at work: judge the bytes on the next check */
+    }
     if (r.rc == OSW_OK && same_id(&r.id, &st->loaded)) {
         st->have_pending = false; /* back to what is serving */
         goto out;
@@ -428,6 +381,7 @@ enum osw_err osw_certstore_check(struct osw_certstore *st)
         rc = pair_load(st->cert_path, &r.cert, st->key_path, &r.key, &p, &eb);
     if (rc != OSW_OK || p == NULL) {
         note_failure(st, &r, &eb);
+        *again = !st->pending_reported;
         goto out;
     }
     install(st, p);
@@ -442,6 +396,12 @@ out:
     return rc;
 }
 
+enum osw_err osw_certstore_check(struct osw_certstore *st)
+{
+    bool again = false;
+    return check_once(st, &again);
+}
+
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -451,20 +411,10 @@ static char *dup_str(const char *s)
     return d;
 }
 
-static enum osw_err init_sync(struct osw_certstore *st, struct osw_errbuf *eb)
+static void init_sync(struct osw_certstore *st)
 {
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0)
-        return osw_errbuf_set(eb, OSW_ENOMEM, "certificate store: cannot create condition");
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int err = pthread_cond_init(&st->wcv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (err != 0)
-        return osw_errbuf_set(eb, OSW_ENOMEM, "certificate store: cannot create condition");
     pthread_mutex_init(&st->cur_mu, NULL);
     pthread_mutex_init(&st->check_mu, NULL);
-    pthread_mutex_init(&st->wmu, NULL);
-    return OSW_OK;
 }
 
 /* The first load; a writer at work (unstable read) gets a few retries. */
@@ -502,11 +452,7 @@ enum osw_err osw_certstore_new(const char *cert_path, const char *key_path,
     struct osw_certstore *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return osw_errbuf_set(eb, OSW_ENOMEM, "certificate store: out of memory");
-    rc = init_sync(st, eb);
-    if (rc != OSW_OK) {
-        free(st);
-        return rc;
-    }
+    init_sync(st);
     st->log = log;
     st->metrics = metrics;
     st->clock = mono_ms;
@@ -540,24 +486,13 @@ void osw_certstore_set_clock(struct osw_certstore *st, osw_certstore_clock_fn fn
 static void *watch_main(void *arg)
 {
     struct osw_certstore *st = arg;
-    pthread_mutex_lock(&st->wmu);
-    while (!st->stop) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_nsec += (long)POLL_MS * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec += 1;
-            deadline.tv_nsec -= 1000000000L;
-        }
-        while (!st->stop && pthread_cond_timedwait(&st->wcv, &st->wmu, &deadline) != ETIMEDOUT)
-            ;
-        if (st->stop)
-            break;
-        pthread_mutex_unlock(&st->wmu);
-        (void)osw_certstore_check(st); /* logs and counts on its own */
-        pthread_mutex_lock(&st->wmu);
+    bool again = false;
+
+    while (osw_filewatch_wait(st->watch, again ? OSW_FILEWATCH_POLL_MS : 0) ==
+           OSW_FILEWATCH_CHECK) {
+        again = false;
+        (void)check_once(st, &again); /* logs and counts on its own */
     }
-    pthread_mutex_unlock(&st->wmu);
     return NULL;
 }
 
@@ -565,10 +500,17 @@ enum osw_err osw_certstore_start(struct osw_certstore *st, struct osw_errbuf *eb
 {
     if (st->started)
         return OSW_OK;
+    enum osw_err rc = osw_filewatch_new((const char *const[]){st->cert_path, st->key_path}, 2, NULL,
+                                        &st->watch, eb);
+    if (rc != OSW_OK)
+        return rc;
     int err = pthread_create(&st->thread, NULL, watch_main, st);
-    if (err != 0)
+    if (err != 0) {
+        osw_filewatch_free(st->watch);
+        st->watch = NULL;
         return osw_errbuf_set(eb, OSW_EIO, "cannot start the certificate watcher: %s",
                               strerror(err));
+    }
     st->started = true;
     return OSW_OK;
 }
@@ -578,17 +520,13 @@ void osw_certstore_free(struct osw_certstore *st)
     if (st == NULL)
         return;
     if (st->started) {
-        pthread_mutex_lock(&st->wmu);
-        st->stop = true;
-        pthread_cond_signal(&st->wcv);
-        pthread_mutex_unlock(&st->wmu);
+        osw_filewatch_stop(st->watch);
         pthread_join(st->thread, NULL);
     }
+    osw_filewatch_free(st->watch);
     osw_certpair_unref(st->cur);
-    pthread_cond_destroy(&st->wcv);
     pthread_mutex_destroy(&st->cur_mu);
     pthread_mutex_destroy(&st->check_mu);
-    pthread_mutex_destroy(&st->wmu);
     free(st->cert_path);
     free(st->key_path);
     free(st);

@@ -1,79 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Reading people's files: the bytes of a file or stream (bounded), and the
- * choice between JSON and YAML for them. JSON goes through jansson directly,
+ * The choice between JSON and YAML for the bytes of people's files (reading
+ * them is src/sys/fileio.c's job). JSON goes through jansson directly,
  * both because it is stricter about JSON than a YAML parser would be and so
  * that `\u0000` in strings survives (JSON_ALLOW_NUL).
  */
 #include "yaml/yaml.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-enum osw_err osw_yaml_read_fd(int fd, size_t max, char **data, size_t *len, struct osw_errbuf *eb)
-{
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    enum osw_err err = OSW_OK;
-
-    *data = NULL;
-    *len = 0;
-    for (;;) {
-        if (cap - n < 2) {
-            /* Never more than max + 2: one byte over `max` tells "too big",
-             * one more is for the NUL. Once cap is max + 2, n > max has
-             * already stopped the loop before we get here again. */
-            size_t ncap = cap ? cap * 2 : 8192;
-            if (ncap > max + 2)
-                ncap = max + 2;
-            char *nb = realloc(buf, ncap);
-            if (!nb) {
-                err = osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
-                goto out;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            err = osw_errbuf_set(eb, OSW_EIO, "%s", strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > max) {
-            err = osw_errbuf_set(eb, OSW_ETOOBIG, "larger than %zu bytes", max);
-            goto out;
-        }
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    buf = NULL;
-out:
-    free(buf);
-    return err;
-}
-
-enum osw_err osw_yaml_read_file(const char *path, size_t max, char **data, size_t *len,
-                                struct osw_errbuf *eb)
-{
-    *data = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return osw_errbuf_set(eb, OSW_EIO, "%s", strerror(errno));
-    enum osw_err err = osw_yaml_read_fd(fd, max, data, len, eb);
-    close(fd);
-    return err;
-}
 
 /* Whether the first byte that is not whitespace starts a JSON container. */
 static bool looks_like_json(const char *data, size_t len)

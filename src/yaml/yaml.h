@@ -64,16 +64,4 @@ enum osw_err osw_yaml_parse(const char *data, size_t len, const struct osw_yaml_
  */
 enum osw_err osw_yaml_parse_any(const char *data, size_t len, json_t **docs, struct osw_errbuf *eb);
 
-/*
- * Reads all of `fd` (not closed) into a new NUL-terminated buffer (caller
- * frees `*data`; `*len` excludes the NUL). More than `max` bytes: OSW_ETOOBIG.
- * A read error: OSW_EIO with strerror in `eb`.
- */
-enum osw_err osw_yaml_read_fd(int fd, size_t max, char **data, size_t *len, struct osw_errbuf *eb);
-
-/* osw_yaml_read_fd() on the file at `path` (opened read-only, closed again).
- * OSW_EIO when it cannot be opened or read (a directory, for instance). */
-enum osw_err osw_yaml_read_file(const char *path, size_t max, char **data, size_t *len,
-                                struct osw_errbuf *eb);
-
 #endif /* OSW_YAML_YAML_H */

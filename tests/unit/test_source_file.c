@@ -396,6 +396,38 @@ static void test_missing_then_back(void **state)
     wait_rv(f, "5");
 }
 
+/* A FIFO renamed over the file is refused without blocking the watcher (a
+ * blocking open would wait for a writer forever): logged, counted as an
+ * invalid update, the old snapshot kept; a valid file renamed over it later
+ * is used, and stopping the source is prompt throughout. */
+static void test_fifo_renamed_over(void **state)
+{
+    struct fixture *f = *state;
+    char fifo[320];
+    write_in_place(f, "1", "rhel-9");
+    start_on(f, f->file);
+
+    osw_test_pathf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(rename(fifo, f->file), 0);
+    wait_invalid(f, 1);
+    assert_true(cell_has_rv(f, "1"));
+    assert_int_equal(log_count(f, "not a regular file"), 1);
+
+    write_rename(f, "2", "rhel-10");
+    wait_rv(f, "2");
+
+    /* And again, this time stopping while the FIFO is in place. */
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(rename(fifo, f->file), 0);
+    wait_invalid(f, 2);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    osw_source_stop(f->src);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_configmap_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_then_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_renamed_over, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

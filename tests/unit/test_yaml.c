@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sys/fileio.h"
 #include "yaml/yaml.h"
 
 /* Parses `yaml` and compares the array of documents with `want_json`. */
@@ -255,44 +256,6 @@ static void test_parse_any(void **state)
     assert_non_null(strstr(eb.msg, "1:5:"));
 }
 
-static void test_read(void **state)
-{
-    (void)state;
-    struct osw_errbuf eb;
-    char *data = NULL;
-    size_t len = 0;
-    int p[2];
-
-    assert_int_equal(pipe(p), 0);
-    assert_int_equal(write(p[1], "hello", 5), 5);
-    close(p[1]);
-    assert_int_equal(osw_yaml_read_fd(p[0], 5, &data, &len, &eb), OSW_OK);
-    close(p[0]);
-    assert_int_equal(len, 5);
-    assert_string_equal(data, "hello");
-    free(data);
-
-    assert_int_equal(pipe(p), 0);
-    assert_int_equal(write(p[1], "hello!", 6), 6);
-    close(p[1]);
-    assert_int_equal(osw_yaml_read_fd(p[0], 5, &data, &len, &eb), OSW_ETOOBIG);
-    close(p[0]);
-    assert_null(data);
-    assert_non_null(strstr(eb.msg, "larger than 5 bytes"));
-
-    /* Larger than the first buffer, within the limit. */
-    assert_int_equal(
-        osw_yaml_read_file(OSW_TEST_DATA "/osimagestream.yaml", 1 << 20, &data, &len, &eb), OSW_OK);
-    assert_true(len > 100);
-    assert_int_equal(strlen(data), len);
-    free(data);
-
-    assert_int_equal(osw_yaml_read_file("/nonexistent/x.yaml", 100, &data, &len, &eb), OSW_EIO);
-    assert_non_null(strstr(eb.msg, "No such file"));
-    assert_int_equal(osw_yaml_read_file(OSW_TEST_DATA, 100, &data, &len, &eb), OSW_EIO);
-    assert_non_null(strstr(eb.msg, "directory"));
-}
-
 static void test_fixture_yaml_equals_json(void **state)
 {
     (void)state;
@@ -303,7 +266,7 @@ static void test_fixture_yaml_equals_json(void **state)
     json_error_t jerr;
 
     assert_int_equal(
-        osw_yaml_read_file(OSW_TEST_DATA "/osimagestream.yaml", 1 << 20, &data, &len, &eb), OSW_OK);
+        osw_fileio_read(OSW_TEST_DATA "/osimagestream.yaml", 1 << 20, &data, &len, &eb), OSW_OK);
     assert_int_equal(osw_yaml_parse_any(data, len, &docs, &eb), OSW_OK);
     free(data);
     json_t *want = json_load_file(OSW_TEST_DATA "/osimagestream.json", 0, &jerr);
@@ -326,7 +289,6 @@ int main(void)
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_parse_any),
-        cmocka_unit_test(test_read),
         cmocka_unit_test(test_fixture_yaml_equals_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
