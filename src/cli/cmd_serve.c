@@ -159,6 +159,7 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
         teardown(c);
         return rc;
     }
+    osw_certstore_log_current(c->certs);
     osw_log_write(&c->log, OSW_LOG_INFO, "serving",
                   (struct osw_log_field[]){OSW_LOGF_CSTR("listen", f->listen),
                                            OSW_LOGF_INT("port", osw_server_port(c->server)),

@@ -74,6 +74,10 @@
  * each and RLIMIT_NOFILE is raised to match. */
 #define CONNECTION_LIMIT 4096u
 
+/* TLS handshake failure lines: at most this many per window. */
+#define TLS_FAIL_LOG_BURST     10u
+#define TLS_FAIL_LOG_WINDOW_MS 60000
+
 /* Body bytes buffered across all requests in flight: at least this, or 16
  * request-size limits, whichever is larger (see request.c, charge()). */
 #define BUFFERED_MIN (64ull << 20)
@@ -114,16 +118,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /*
  * GnuTLS's certificate callback has no closure argument. Each connection
  * took its own reference to the current pair when it started (see
- * notify_connection) and parked it in the session's DB pointer, which
- * libmicrohttpd never uses (it owns gnutls_session_set_ptr, and sets no
- * session database). A reload therefore never frees a pair under a
- * handshake, and no global is needed.
+ * notify_connection) and parked its osw_server_conn, which holds it, in the
+ * session's DB pointer, which libmicrohttpd never uses (it owns
+ * gnutls_session_set_ptr, and sets no session database). A reload therefore never frees a pair
+ * under a handshake, and no global is needed.
  */
 static int cert_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
                          gnutls_pcert_st **certs, unsigned int *ncerts, gnutls_ocsp_data_st **ocsp,
                          unsigned int *nocsp, gnutls_privkey_t *key, unsigned int *flags)
 {
-    const struct osw_certpair *pair = gnutls_db_get_ptr(session);
+    const struct osw_server_conn *sc = gnutls_db_get_ptr(session);
+    const struct osw_certpair *pair = sc != NULL ? sc->pair : NULL;
 
     (void)info;
     if (pair == NULL)
@@ -142,6 +147,53 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* Handshake messages after they are processed: the client's Finished means
+ * the client accepted the certificate and the handshake is complete (in
+ * TLS 1.2 and 1.3, full or resumed). A client that distrusts the
+ * certificate sends an alert instead; plain HTTP never gets this far. */
+static int handshake_hook(gnutls_session_t session, unsigned int htype, unsigned when,
+                          unsigned int incoming, const gnutls_datum_t *msg)
+{
+    struct osw_server_conn *sc = gnutls_db_get_ptr(session);
+
+    (void)when;
+    (void)msg;
+    if (sc != NULL && incoming && htype == GNUTLS_HANDSHAKE_FINISHED)
+        sc->handshake_done = true;
+    return 0;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connection closed before its TLS handshake completed: unknown CA on the
+ * client's side, plain HTTP or random bytes on the TLS port, a version or
+ * cipher mismatch, or a client that went quiet. At info with the peer,
+ * rate-limited (a scanner must not flood the log): each line counts the
+ * failures left out before it. */
+static void log_handshake_failure(struct osw_server *srv, struct MHD_Connection *conn)
+{
+    unsigned long long suppressed = 0;
+    char remote[OSW_ADDR_TEXT_MAX];
+
+    if (!osw_log_enabled(srv->deps.log, OSW_LOG_INFO) ||
+        !osw_ratelimit_allow(&srv->tls_fail_log, mono_ms(), &suppressed))
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    osw_addr_format(ci != NULL ? ci->client_addr : NULL, remote, sizeof(remote));
+    struct osw_log_field f[] = {
+        OSW_LOGF_CSTR("remote", remote),
+        OSW_LOGF_INT("suppressed", suppressed),
+    };
+    osw_log_write(srv->deps.log, OSW_LOG_INFO, "TLS handshake failed or not completed", f,
+                  suppressed > 0 ? 2 : 1);
+}
+
 /* MHD_CONNECTION_NOTIFY_STARTED comes after gnutls_init and before the
  * handshake (libmicrohttpd 0.9.75, new_connection_process_), in the thread
  * that will run the handshake; every STARTED is followed by one CLOSED.
@@ -157,6 +209,13 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         sc = *socket_context;
         *socket_context = NULL;
         if (sc != NULL) {
+            if (sc->tls && !sc->handshake_done)
+                log_handshake_failure(srv, conn);
+            /* Nothing of GnuTLS may reach `sc` once it is freed. */
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+            if (ci != NULL && ci->tls_session != NULL)
+                gnutls_db_set_ptr((gnutls_session_t)ci->tls_session, NULL);
             osw_certpair_unref(sc->pair);
             free(sc);
         }
@@ -173,7 +232,10 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     gnutls_session_t session = ci != NULL ? (gnutls_session_t)ci->tls_session : NULL;
     if (session != NULL) {
         sc->pair = osw_certstore_acquire(srv->deps.certs);
-        gnutls_db_set_ptr(session, sc->pair);
+        sc->tls = true;
+        gnutls_db_set_ptr(session, sc);
+        gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+                                           handshake_hook);
         if (srv->ticket_key.data != NULL)
             (void)gnutls_session_ticket_enable_server(session, &srv->ticket_key);
     }
@@ -324,6 +386,7 @@ static void free_server(struct osw_server *srv)
         gnutls_memset(srv->ticket_key.data, 0, srv->ticket_key.size);
         gnutls_free(srv->ticket_key.data);
     }
+    osw_ratelimit_free(&srv->tls_fail_log);
     free(srv);
 }
 
@@ -379,6 +442,7 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
     srv->listen_fd = -1;
     srv->wake_fd = -1;
     srv->deps = *deps;
+    osw_ratelimit_init(&srv->tls_fail_log, TLS_FAIL_LOG_BURST, TLS_FAIL_LOG_WINDOW_MS);
     srv->policy = cfg->policy;
     srv->decode = cfg->decode;
     /* Bounded so that size arithmetic on bodies cannot overflow. */

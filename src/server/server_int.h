@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "obs/ratelimit.h"
 #include "server/server.h"
 
 /* Bodies over the limit are read and dropped up to this many bytes; past it
@@ -65,13 +66,16 @@ struct osw_server {
     pthread_t acceptor;
     bool acceptor_started;
     unsigned short port;
-    gnutls_datum_t ticket_key; /* TLS session-ticket key; data NULL: tickets off */
+    gnutls_datum_t ticket_key;         /* TLS session-ticket key; data NULL: tickets off */
+    struct osw_ratelimit tls_fail_log; /* TLS handshake failure lines */
 };
 
 /* Per TCP connection (MHD's socket_context), from NOTIFY_STARTED to CLOSED. */
 struct osw_server_conn {
     struct osw_certpair *pair; /* owned reference: what this connection's handshake uses */
     bool keepalive_timeout;    /* timeout already raised to the keep-alive value */
+    bool tls;                  /* a TLS session was set up (handshake attempted) */
+    bool handshake_done;       /* the client's Finished arrived: the handshake succeeded */
 };
 
 /* request.c: libmicrohttpd's access handler and request-completed callback

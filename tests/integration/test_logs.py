@@ -3,13 +3,21 @@
 json format has ts, level, msg and, for decisions, uid, operation, resource,
 name, stream, verdict, code, duration_ms; the text format is one readable
 line that is not JSON; denials log at info, allows at debug; request bodies
-and keys are never logged.
+and keys are never logged. Also: every non-200 answer on /validate and
+/mutate is one warn line (remote, route, code, reason); denials carry the
+status reason, the cause type and the requesting user; TLS handshake
+failures log at info with the peer, rate-limited; the served certificate is
+logged at start-up, at warn when expired or close to it.
 """
 
 import json
 import os
+import socket
+import ssl
+import subprocess
 import sys
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -85,6 +93,193 @@ class LogsJSON(h.ServerTestCase):
         self.assertNotIn("PRIVATE KEY", err)
         key = open(h.certs()["key"]).read().splitlines()[1]
         self.assertNotIn(key, err)
+
+
+def records(text):
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append(json.loads(line))
+    return out
+
+
+def wait_records(srv, pred, deadline=2.0, want=1):
+    end = time.monotonic() + h.t(deadline)
+    while True:
+        got = [r for r in records(srv.stderr()) if pred(r)]
+        if len(got) >= want or time.monotonic() > end:
+            return got
+        time.sleep(0.05)
+
+
+class LogsOperator(h.ServerTestCase):
+    """What an on-call engineer greps for, at the default level (info)."""
+    server_kwargs = {"log_level": "info"}
+
+    def test_bad_request_is_one_warn_line_with_peer_and_reason(self):
+        marker = "not-json-marker-4711"
+        r = self.srv.post_json("/validate", b"{" + marker.encode())
+        self.assertEqual(r.status, 400)
+        got = wait_records(self.srv, lambda x: x.get("code") == 400 and x.get("route") == "/validate")
+        self.assertEqual(len(got), 1, self.srv.stderr()[-2000:])
+        rec = got[0]
+        self.assertEqual(rec["level"], "warn")
+        self.assertRegex(rec["remote"], r"^127\.0\.0\.1:[0-9]+$")
+        self.assertIn("not valid JSON", rec["reason"])
+        self.assertEqual(rec["reason"], r.body.decode().strip())
+        self.assertNotIn(marker, self.srv.stderr())  # the body never
+
+    def test_other_errors_warn_too(self):
+        r = self.srv.post_json("/mutate", b"{}", content_type="text/plain")
+        self.assertEqual(r.status, 415)
+        got = wait_records(self.srv, lambda x: x.get("code") == 415)
+        self.assertEqual(len(got), 1, self.srv.stderr()[-2000:])
+        self.assertEqual(got[0]["level"], "warn")
+        self.assertEqual(got[0]["route"], "/mutate")
+        self.assertIn("application/json", got[0]["reason"])
+        r = self.srv.request("GET", "/validate")
+        self.assertEqual(r.status, 405)
+        got = wait_records(self.srv, lambda x: x.get("code") == 405)
+        self.assertEqual([g["level"] for g in got], ["warn"])
+
+    def test_not_found_elsewhere_stays_quiet(self):
+        r = self.srv.request("GET", "/nothing-here-0815")
+        self.assertEqual(r.status, 404)
+        self.srv.post_json("/validate", b"[")  # a marker line after it
+        wait_records(self.srv, lambda x: x.get("code") == 400)
+        self.assertNotIn("nothing-here-0815", self.srv.stderr())
+
+    def test_denial_line_has_reason_cause_and_user(self):
+        uid = "uid-denied-cause-1"
+        rv = review(mcp("causepool", stream="rhel-8"), uid=uid)
+        rv["request"]["userInfo"] = {"username": "alice@example.com", "uid": "u-1",
+                                     "extra": {"scopes": ["extra-secret-value-9"]}}
+        self.srv.review("validate", rv)
+        got = wait_records(self.srv, lambda x: x.get("uid") == uid)
+        self.assertEqual(len(got), 1)
+        rec = got[0]
+        self.assertEqual(rec["level"], "info")
+        self.assertEqual(rec["reason"], "Invalid")
+        self.assertEqual(rec["cause"], "FieldValueNotSupported")
+        self.assertEqual(rec["user"], "alice@example.com")
+        self.assertNotIn("extra-secret-value-9", self.srv.stderr())
+        # A malformed name is a different cause.
+        uid2 = "uid-denied-cause-2"
+        self.srv.review("validate", review(mcp("causepool", stream="RHEL..9"), uid=uid2))
+        rec2 = wait_records(self.srv, lambda x: x.get("uid") == uid2)[0]
+        self.assertEqual(rec2["cause"], "FieldValueInvalid")
+        self.assertEqual(rec2["user"], "system:admin")
+
+    def test_plain_http_on_tls_port_logs_handshake_failure(self):
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=h.t(5))
+        local = s.getsockname()[1]
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.settimeout(h.t(6))
+            try:
+                while s.recv(4096):
+                    pass
+            except OSError:
+                pass
+        finally:
+            s.close()
+        remote = "127.0.0.1:%d" % local
+        got = wait_records(self.srv, lambda x: x.get("remote") == remote, deadline=3)
+        self.assertEqual(len(got), 1, self.srv.stderr()[-2000:])
+        self.assertEqual(got[0]["level"], "info")
+        self.assertIn("TLS handshake", got[0]["msg"])
+
+    def test_unknown_ca_logs_handshake_failure(self):
+        other = h.tmpdir("osw-it-otherca-")
+        p = h.run(["gen-certs", "--dir", other, "--dns-name", "localhost"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ctx = h.client_context(cafile=os.path.join(other, "ca.crt"))
+        raw = socket.create_connection(("127.0.0.1", self.srv.port), timeout=h.t(5))
+        local = raw.getsockname()[1]
+        with self.assertRaises(ssl.SSLError):
+            ctx.wrap_socket(raw, server_hostname="localhost")
+        raw.close()
+        remote = "127.0.0.1:%d" % local
+        got = wait_records(self.srv, lambda x: x.get("remote") == remote, deadline=3)
+        self.assertEqual(len(got), 1, self.srv.stderr()[-2000:])
+        self.assertIn("TLS handshake", got[0]["msg"])
+        # A good handshake is no failure.
+        self.assertEqual(self.srv.get("/healthz").status, 200)
+
+
+class LogsHandshakeFlood(h.ServerTestCase):
+    server_kwargs = {"log_level": "info"}
+
+    def test_handshake_failures_are_rate_limited(self):
+        n = 40
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=h.t(5))
+            s.sendall(b"\x00garbage\r\n\r\n")
+            s.close()
+        wait_records(self.srv, lambda x: "TLS handshake" in x.get("msg", ""), deadline=3, want=n)
+        got = [r for r in records(self.srv.stderr()) if "TLS handshake" in r.get("msg", "")]
+        self.assertGreaterEqual(len(got), 1)
+        self.assertLessEqual(len(got), 10, "a flood of failed handshakes was not rate-limited")
+        self.assertEqual(self.srv.get("/healthz").status, 200)
+
+
+class LogsCertificate(unittest.TestCase):
+    """The served certificate at start-up: subject, SANs, notAfter; warn
+    when expired or within 30 days."""
+
+    def test_valid_certificate_logged_at_info(self):
+        srv = h.Server(log_level="info").start()
+        try:
+            got = wait_records(srv, lambda x: "not_after" in x and "sans" in x)
+            self.assertEqual(len(got), 1, srv.stderr())
+            rec = got[0]
+            self.assertEqual(rec["level"], "info")
+            self.assertIn("DNS:localhost", rec["sans"])
+            self.assertIn("IP:127.0.0.1", rec["sans"])
+            self.assertIn("localhost", rec["subject"])
+            self.assertRegex(rec["not_after"], r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T")
+            # Completed handshakes (readiness probes, this one) are no failures.
+            self.assertEqual(srv.get("/healthz").status, 200)
+            self.assertNotIn("TLS handshake", srv.stderr())
+        finally:
+            srv.stop_and_check()
+
+    def expired_pair(self, d):
+        os.makedirs(os.path.join(d, "db"))
+        open(os.path.join(d, "db", "index.txt"), "w").close()
+        with open(os.path.join(d, "db", "serial"), "w") as f:
+            f.write("01\n")
+        with open(os.path.join(d, "ca.cnf"), "w") as f:
+            f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = db/index.txt\nserial = db/serial\n"
+                    "new_certs_dir = db\ndefault_md = sha256\npolicy = p\n"
+                    "copy_extensions = copy\nunique_subject = no\n[p]\ncommonName = supplied\n")
+        def ossl(*args):
+            p = subprocess.run(["openssl"] + list(args), cwd=d, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=h.t(30))
+            self.assertEqual(p.returncode, 0, p.stderr)
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", "tls.key", "-out", "r.csr", "-subj", "/CN=old.example",
+             "-addext", "subjectAltName=DNS:old.example")
+        ossl("ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "tls.key", "-in",
+             "r.csr", "-out", "tls.crt", "-startdate", "20200101000000Z",
+             "-enddate", "20210101000000Z")
+        return os.path.join(d, "tls.crt"), os.path.join(d, "tls.key")
+
+    def test_expired_certificate_warns_at_start(self):
+        if h.shutil.which("openssl") is None:
+            self.skipTest("openssl not installed")
+        crt, key = self.expired_pair(h.tmpdir("osw-it-expired-"))
+        srv = h.Server(log_level="info", ready=False,
+                       args=["--tls-cert-file", crt, "--tls-private-key-file", key]).start()
+        try:
+            got = wait_records(srv, lambda x: "not_after" in x and "sans" in x, deadline=5)
+            self.assertEqual(len(got), 1, srv.stderr())
+            self.assertEqual(got[0]["level"], "warn")
+            self.assertEqual(got[0]["validity"], "expired")
+            self.assertIn("DNS:old.example", got[0]["sans"])
+            self.assertTrue(got[0]["not_after"].startswith("2021-01-01"), got[0])
+        finally:
+            srv.stop_and_check()
 
 
 class LogsDebugText(h.ServerTestCase):
