@@ -436,6 +436,9 @@ int osw_cmd_gencerts(int argc, char **argv)
         flags,
         sizeof(flags) / sizeof(flags[0]),
         0,
+        .exit_codes = "  0  the three files were written\n"
+                      "  1  a file exists (without --force) or writing failed\n"
+                      "  2  bad or missing flags\n",
     };
     struct osw_strlist positional = {NULL, 0};
     int code = 2;

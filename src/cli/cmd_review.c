@@ -33,7 +33,10 @@ int osw_cmd_review(int argc, char **argv)
         "response AdmissionReview, byte for byte what the server would send.",
         flags,
         sizeof(flags) / sizeof(flags[0]),
-        1};
+        1,
+        .exit_codes = "  0  the response was printed (allowed, denied or patched)\n"
+                      "  1  input the server would answer 400, or an unreadable FILE\n"
+                      "  2  bad flags or an invalid OSImageStream file\n"};
     struct osw_strlist pos = {NULL, 0};
     struct osw_osis *snap = NULL;
     struct osw_buf in = OSW_BUF_INIT;

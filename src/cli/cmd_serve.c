@@ -233,7 +233,9 @@ int osw_cmd_serve(int argc, char **argv)
         "/readyz and /metrics. Every flag can also be set as OSSTREAM_<FLAG> (a flag wins).",
         flags,
         sizeof(flags) / sizeof(flags[0]),
-        0};
+        0,
+        .exit_codes = "  0  stopped after SIGTERM or SIGINT\n"
+                      "  2  bad flags or variables, or a start-up failure (nothing listened)\n"};
     struct osw_strlist pos = {NULL, 0};
     enum osw_flags_result fr = osw_flags_parse(&spec, argc, argv, &pos, env_lookup, stdout, stderr);
     osw_strlist_free(&pos);

@@ -46,6 +46,17 @@ int main(int argc, char **argv)
      * 400s (before any thread starts). */
     osw_review_install_alloc_hooks();
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc == 3) {
+        /* `help COMMAND` is `COMMAND --help`. */
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+            if (strcmp(argv[2], commands[i].name) == 0) {
+                char *help_argv[] = {argv[2], (char *)"--help", NULL};
+                return commands[i].run(2, help_argv);
+            }
+        }
+        fprintf(stderr, "osstream-webhook: unknown command \"%s\" (see --help)\n", argv[2]);
+        return 2;
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

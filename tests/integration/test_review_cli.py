@@ -331,6 +331,77 @@ class ReviewCLI(unittest.TestCase):
         p = run(["check", "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("--osimagestream-file", p.stdout.decode())
+        self.assertIn("Exit status", p.stdout.decode())
+        # `help check` is `check --help`.
+        q = run(["help", "check"])
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertEqual(q.stdout, p.stdout)
+
+    def test_check_lines_name_their_file(self):
+        f = self.write("pools.yaml", self.pool_yaml("worker", "rhel-8"))
+        p = self.check(f)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertTrue(p.stdout.decode().startswith(f + ": worker: denied: "), p.stdout)
+        p = self.check("-", stdin=self.pool_yaml("worker", "rhel-9").encode())
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout.decode(), "-: worker: allowed\n")
+
+    def test_check_raw_api_list_is_judged(self):
+        """`oc get mcp -o json` prints a MachineConfigPoolList whose items have
+        no kind or apiVersion: a pool asking for an unknown stream in it is
+        denied, not skipped."""
+        lst = {"apiVersion": "machineconfiguration.openshift.io/v1",
+               "kind": "MachineConfigPoolList", "metadata": {"resourceVersion": "1"},
+               "items": [{"metadata": {"name": "master"}, "spec": {}},
+                         {"metadata": {"name": "worker"},
+                          "spec": {"osImageStream": {"name": "rhel-11"}}}]}
+        f = self.write("mcps.json", json.dumps(lst))
+        p = self.check(f)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertEqual(lines[0], f + ": master: allowed")
+        self.assertTrue(lines[1].startswith(f + ": worker: denied: "), lines[1])
+        self.assertIn('Unsupported value: "rhel-11"', lines[1])
+
+    def test_check_without_pools_says_so(self):
+        f = self.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+        p = self.check(f)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, b"")
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn(f + ": no MachineConfigPools found", p.stderr.decode())
+        p = self.check("-", stdin=b"")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("-: no MachineConfigPools found", p.stderr.decode())
+
+    def test_check_reads_a_directory(self):
+        d = os.path.join(self.tmp, "gitops")
+        os.makedirs(os.path.join(d, "nested"))
+        self.write("gitops/20-b.yml", self.pool_yaml("b", "rhel-8"))
+        self.write("gitops/10-a.yaml", self.pool_yaml("a", "rhel-9"))
+        self.write("gitops/30-c.json", json.dumps(mcp("c", stream="rhel-10")))
+        self.write("gitops/40-d.txt", self.pool_yaml("d-ignored", "rhel-8"))
+        self.write("gitops/nested/50-e.yaml", self.pool_yaml("e", "rhel-10"))
+        p = self.check(d)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        names = [l.split(": ")[1] for l in p.stdout.decode().splitlines()]
+        self.assertEqual(names, ["a", "b", "c"])
+        self.assertIn(os.path.join(d, "20-b.yml") + ": b: denied: ", p.stdout.decode())
+        p = run(["check", "-R", "--osimagestream-file", OSIS_YAML, d])
+        names = [l.split(": ")[1] for l in p.stdout.decode().splitlines()]
+        self.assertEqual(names, ["a", "b", "c", "e"])
+
+    def test_check_many_pools_in_one_file(self):
+        """The YAML reader's node budget is per document: 100,000 small pools
+        in one file are checked as they are when split in two."""
+        n = 100000
+        doc = ("apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfigPool\n"
+               "metadata:\n  name: p%d\nspec:\n  osImageStream:\n    name: rhel-9\n")
+        f = self.write("many.yaml", "---\n".join(doc % i for i in range(n)))
+        p = run(["check", "--osimagestream-file", OSIS_YAML, f], timeout=h.t(120))
+        self.assertEqual(p.returncode, 0, p.stderr[-500:])
+        self.assertEqual(p.stdout.count(b": allowed\n"), n)
 
     # -- gen-certs ------------------------------------------------------------------
     def test_gen_certs(self):
