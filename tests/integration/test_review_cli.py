@@ -415,7 +415,7 @@ class ReviewCLI(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(files[2]).st_mode), 0o600)
         if shutil.which("openssl"):
             for check in (["-verify_hostname", "localhost"], ["-verify_hostname", "osw.example.svc"],
-                          ["-verify_ip", "127.0.0.1"]):
+                          ["-verify_ip", "127.0.0.1"], ["-verify_ip", "::1"]):
                 o = subprocess.run(["openssl", "verify", "-CAfile", files[0]] + check + [files[1]],
                                    capture_output=True, timeout=10)
                 self.assertEqual(o.returncode, 0, (check, o.stdout, o.stderr))
@@ -484,11 +484,85 @@ class ReviewCLI(unittest.TestCase):
             proc.terminate()
             proc.wait(timeout=10)
 
+    def test_gen_certs_ip_sans_verify(self):
+        """An IP literal given to --dns-name, or --ip-address, is an IP SAN that
+        openssl verifies as an address."""
+        if not shutil.which("openssl"):
+            self.skipTest("openssl not installed")
+        d = os.path.join(self.tmp, "ip")
+        p = run(["gen-certs", "--dir", d, "--dns-name", "localhost", "--dns-name", "192.0.2.10",
+                 "--ip-address", "2001:db8::5"], timeout=h.t(30))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"IP: 192.0.2.10", p.stdout)
+        ca, crt = os.path.join(d, "ca.crt"), os.path.join(d, "tls.crt")
+        for ip in ("192.0.2.10", "2001:db8::5", "127.0.0.1", "::1"):
+            o = subprocess.run(["openssl", "verify", "-CAfile", ca, "-verify_ip", ip, crt],
+                               capture_output=True, timeout=10)
+            self.assertEqual(o.returncode, 0, (ip, o.stdout, o.stderr))
+        for ip in ("192.0.2.11", "::2"):
+            o = subprocess.run(["openssl", "verify", "-CAfile", ca, "-verify_ip", ip, crt],
+                               capture_output=True, timeout=10)
+            self.assertNotEqual(o.returncode, 0, ip)
+        # An address is no DNS name.
+        o = subprocess.run(["openssl", "verify", "-CAfile", ca, "-verify_hostname", "192.0.2.10",
+                            crt], capture_output=True, timeout=10)
+        self.assertNotEqual(o.returncode, 0)
+
+    def test_gen_certs_refuses_bad_names_saying_what_is_allowed(self):
+        d = os.path.join(self.tmp, "bad")
+        for name in ("a" * 64 + ".example", "under_score.example", "a..b"):
+            p = run(["gen-certs", "--dir", d, "--dns-name", name])
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertTrue(h.one_line(p.stderr), p.stderr)
+            self.assertIn("63 characters", p.stderr.decode())
+        self.assertFalse(os.path.exists(d))
+
+    def make_certs(self, d):
+        if not shutil.which("make"):
+            self.skipTest("make not installed")
+        return subprocess.run(["make", "-s", "-C", h.SRC, "certs-refresh", "CERTS=" + d,
+                               "BIN=" + h.BIN], capture_output=True, timeout=h.t(60))
+
+    def test_make_certs_recovers(self):
+        """`make run` goes through `make certs`: a missing file or an expired
+        serving certificate gives three new files, not "ca.crt already exists"."""
+        d = os.path.join(self.tmp, "mk")
+        p = self.make_certs(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        files = [os.path.join(d, n) for n in ("ca.crt", "tls.crt", "tls.key")]
+        first = [open(f, "rb").read() for f in files]
+        # Nothing to do when all three are there and valid.
+        p = self.make_certs(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([open(f, "rb").read() for f in files], first)
+        # A missing key: all three again, and they belong together.
+        os.unlink(files[2])
+        p = self.make_certs(d)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        second = [open(f, "rb").read() for f in files]
+        self.assertNotEqual(second[0], first[0])
+        self.assertNotEqual(second[1], first[1])
+        if shutil.which("openssl"):
+            o = subprocess.run(["openssl", "verify", "-CAfile", files[0], files[1]],
+                               capture_output=True, timeout=10)
+            self.assertEqual(o.returncode, 0, o.stderr)
+            # An expired serving certificate is replaced too.
+            crt, _ = h.expired_pair(os.path.join(self.tmp, "exp"))
+            shutil.copy(crt, files[1])
+            p = self.make_certs(d)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            o = subprocess.run(["openssl", "x509", "-checkend", "86400", "-noout", "-in", files[1]],
+                               capture_output=True, timeout=10)
+            self.assertEqual(o.returncode, 0, "expired certificate kept")
+            self.assertEqual(stat.S_IMODE(os.stat(files[2]).st_mode), 0o600)
+
     def test_gen_certs_help(self):
         p = run(["gen-certs", "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
-        for flag in ("--dir", "--dns-name", "--force"):
+        for flag in ("--dir", "--dns-name", "--ip-address", "--force"):
             self.assertIn(flag, p.stdout.decode())
+        for words in ("discarded", "not for a cluster", "365 days", "10 years", "Exit status"):
+            self.assertIn(words, p.stdout.decode())
 
     # -- global -------------------------------------------------------------------
     def test_version_and_help(self):
