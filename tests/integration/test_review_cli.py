@@ -226,6 +226,65 @@ class ReviewCLI(unittest.TestCase):
         for w in resp["warnings"]:
             self.assertLess(len(w), 120)
 
+    def test_review_without_osimagestream_says_so(self):
+        """The server's bytes on stdout, and one stderr line saying that no
+        OSImageStream was given (so the 503 denial is no surprise)."""
+        body = json.dumps(review(mcp("n", stream="rhel-10"))).encode()
+        p = run(["review"], stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["response"]["status"]["code"], 503)
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn("no --osimagestream-file", p.stderr.decode())
+        p = run(["review", "--osimagestream-file", OSIS_YAML], stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, b"")
+
+    def test_review_given_yaml_says_what_it_reads(self):
+        p = run(["review", "--osimagestream-file", OSIS_YAML,
+                 os.path.join(h.DATA, "mcp-infra-custom.yaml")])
+        self.assertFailsOneLine(p, "yaml pool")
+        self.assertIn("JSON AdmissionReview", p.stderr.decode())
+        p = run(["review", "--osimagestream-file", OSIS_YAML, self.tmp])
+        self.assertFailsOneLine(p, "directory")
+        self.assertIn("is a directory", p.stderr.decode())
+        self.assertNotIn("read error", p.stderr.decode())
+
+    def test_osimagestream_list_with_one_item_is_accepted(self):
+        """`oc get osimagestream -o yaml` prints a List holding the object."""
+        with open(OSIS_YAML) as f:
+            obj = f.read()
+        item = "\n".join("    " + l if l else l for l in obj.splitlines())
+        lst = "apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: \"\"\nitems:\n  -" + item[3:] + "\n"
+        f = self.write("osis-list.yaml", lst)
+        body = json.dumps(review(mcp("l", stream="rhel-8"))).encode()
+        p = run(["review", "--osimagestream-file", f], stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('supported values: \\"rhel-9\\", \\"rhel-10\\"', p.stdout.decode())
+        # The API's OSImageStreamList: items without kind and apiVersion.
+        api = {"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "OSImageStreamList",
+               "items": [{"metadata": {"name": "cluster"}, "status": {
+                   "defaultStream": "rhel-9", "availableStreams": [
+                       {"name": n, "osImage": a, "osExtensionsImage": b}
+                       for n, (a, b) in h.STREAMS.items()]}}]}
+        f2 = self.write("osis-list.json", json.dumps(api))
+        p = self.check(os.path.join(h.DATA, "mcp-infra-custom.yaml"), osis=f2)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # Two items are refused, saying so.
+        api["items"].append(api["items"][0])
+        f3 = self.write("osis-two.json", json.dumps(api))
+        p = run(["review", "--osimagestream-file", f3], stdin=body)
+        self.assertFailsOneLine(p, "two items", 2)
+        self.assertIn("2 items", p.stderr.decode())
+
+    def test_osimagestream_manifest_without_status_gets_a_hint(self):
+        f = self.write("gitops-osis.yaml", "apiVersion: machineconfiguration.openshift.io/v1\n"
+                       "kind: OSImageStream\nmetadata:\n  name: cluster\nspec:\n"
+                       "  defaultStream: rhel-9\n")
+        p = self.check(os.path.join(h.DATA, "mcp-infra-custom.yaml"), osis=f)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn("oc get osimagestream cluster -o yaml", p.stderr.decode())
+
     def test_review_help(self):
         p = run(["review", "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
