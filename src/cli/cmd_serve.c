@@ -21,6 +21,9 @@
 
 #define MAX_REQUEST_CAP (64ull * 1024 * 1024)
 #define DRAIN_MS        4000 /* in-flight requests get this long; exit well within 5 s */
+/* A longer --shutdown-delay is a typo (kubelet's grace period is 30 s by
+ * default), and a process that will not stop for hours is worse than none. */
+#define MAX_SHUTDOWN_DELAY_MS (10LL * 60 * 1000)
 
 struct serve_flags {
     const char *listen, *cert, *key, *tls_min, *osis_file, *kubeconfig, *sa_dir, *osis_name;
@@ -88,6 +91,8 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     *policy = osw_policy_default();
     policy->osimagestream_name = osw_str_from_cstr(f->osis_name);
     cfg->policy = policy;
+    if (f->shutdown_delay_ms > MAX_SHUTDOWN_DELAY_MS)
+        return fail("--shutdown-delay (or OSSTREAM_SHUTDOWN_DELAY) must be at most 10m");
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->decode = osw_review_decode_fast;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
@@ -101,10 +106,30 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     return 0;
 }
 
-static void sleep_ms(long long ms)
+/* Waits `ms` milliseconds for the shutdown delay, or less when another of
+ * the signals in `set` arrives: a second SIGTERM or SIGINT means "stop now"
+ * (requests in flight are still answered by the drain that follows).
+ * Returns the signal that cut it short, or 0. */
+static int wait_delay(const sigset_t *set, long long ms)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
+    struct timespec end, now;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (time_t)(ms / 1000);
+    end.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left =
+            (long long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig > 0)
+            return sig;
     }
 }
 
@@ -174,8 +199,11 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
         (struct osw_log_field[]){OSW_LOGF_CSTR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
                                  OSW_LOGF_INT("shutdown_delay_ms", f->shutdown_delay_ms)},
         2);
-    if (f->shutdown_delay_ms > 0)
-        sleep_ms(f->shutdown_delay_ms);
+    if (f->shutdown_delay_ms > 0 && (sig = wait_delay(&set, f->shutdown_delay_ms)) != 0)
+        osw_log_write(
+            &c->log, OSW_LOG_INFO, "second signal: shutdown delay cut short",
+            (struct osw_log_field[]){OSW_LOGF_CSTR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")},
+            1);
     teardown(c);
     osw_log_write(&c->log, OSW_LOG_INFO, "stopped", NULL, 0);
     return 0;
@@ -224,7 +252,9 @@ int osw_cmd_serve(int argc, char **argv)
         {"log-format", OSW_FLAG_STRING, &f.log_format, "FORMAT", "json or text (default json)",
          true},
         {"shutdown-delay", OSW_FLAG_DURATION, &f.shutdown_delay_ms, "DURATION",
-         "after SIGTERM keep serving this long with /readyz at 503 (default 0s)", true},
+         "after SIGTERM keep serving this long with /readyz at 503 (default 0s, at most 10m; "
+         "a second signal ends it)",
+         true},
     };
     const struct osw_command_spec spec = {
         "serve",
