@@ -113,6 +113,20 @@ static bool parse_bool(const char *s, bool *out)
     return false;
 }
 
+/* Whether `value` is one of the '|'-separated words of `choices`. */
+static bool is_choice(const char *value, const char *choices)
+{
+    size_t n = strlen(value);
+    for (const char *p = choices; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '|');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, value, n) == 0)
+            return true;
+        p += len + (end != NULL ? 1 : 0);
+    }
+    return false;
+}
+
 static const struct osw_flag *find_flag(const struct osw_command_spec *spec, const char *name,
                                         size_t n)
 {
@@ -148,6 +162,11 @@ static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f
     case OSW_FLAG_SIZE:
         ok = parse_size(value, (unsigned long long *)f->dest);
         break;
+    case OSW_FLAG_CHOICE:
+        ok = is_choice(value, f->metavar);
+        if (ok)
+            *(const char **)f->dest = value;
+        break;
     }
     if (!ok) {
         /* Say what would have been accepted, naming where the value came
@@ -163,6 +182,10 @@ static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f
         case OSW_FLAG_SIZE:
             what = "is not a size; use a whole number of bytes, e.g. 4194304";
             break;
+        case OSW_FLAG_CHOICE:
+            fprintf(err, "osstream-webhook %s: %s: \"%s\" is not one of %s\n", spec->name, origin,
+                    value, f->metavar);
+            return false;
         default:
             break;
         }

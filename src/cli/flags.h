@@ -19,6 +19,7 @@ enum osw_flag_kind {
     OSW_FLAG_BOOL,     /* dest: bool * ; takes no value (`--x=true|false` allowed) */
     OSW_FLAG_DURATION, /* dest: long long * milliseconds; Go syntax: 500ms, 2s, 1m30s */
     OSW_FLAG_SIZE,     /* dest: unsigned long long * ; plain decimal bytes */
+    OSW_FLAG_CHOICE,   /* dest: const char ** ; one of the '|'-separated values in metavar */
 };
 
 struct osw_strlist {

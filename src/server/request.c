@@ -472,7 +472,12 @@ enum MHD_Result osw_request_access(void *cls, struct MHD_Connection *conn, const
     if (*upload_data_size != 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        return take(srv, rq, upload_data, n) ? MHD_YES : MHD_NO;
+        if (take(srv, rq, upload_data, n))
+            return MHD_YES;
+        /* Dropped without an answer: still the operator's one line. */
+        log_rejection(srv, conn, rq, url, method, MHD_HTTP_CONTENT_TOO_LARGE,
+                      OSW_STR_LIT("request body too large; connection closed without an answer"));
+        return MHD_NO;
     }
     return answer(srv, conn, rq, url, method);
 }

@@ -142,6 +142,29 @@ class LogsOperator(h.ServerTestCase):
         got = wait_records(self.srv, lambda x: x.get("code") == 405)
         self.assertEqual([g["level"] for g in got], ["warn"])
 
+    def test_body_too_large_to_read_through_still_logs(self):
+        """Past 16 MiB the connection is dropped without an answer: the
+        operator still gets the one warn line."""
+        raw = self.srv.raw()
+        n = (16 << 20) + (1 << 20)
+        raw.send(("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %d\r\n\r\n" % n).encode())
+        chunk = b" " * (1 << 20)
+        try:
+            for _ in range(17):
+                raw.send(chunk)
+        except OSError:
+            pass  # the server may have closed it already
+        # Closing at once could reset the connection before the server read
+        # the bytes past 16 MiB: wait for the server to close it.
+        self.assertTrue(raw.closed_within(h.t(5)), "connection not closed past 16 MiB")
+        raw.close()
+        got = wait_records(self.srv, lambda x: x.get("code") == 413 and x.get("route") == "/mutate",
+                           deadline=5)
+        self.assertGreaterEqual(len(got), 1, self.srv.stderr()[-2000:])
+        self.assertEqual(got[-1]["level"], "warn")
+        self.assertRegex(got[-1]["remote"], r"^127\.0\.0\.1:")
+
     def test_not_found_elsewhere_stays_quiet(self):
         r = self.srv.request("GET", "/nothing-here-0815")
         self.assertEqual(r.status, 404)

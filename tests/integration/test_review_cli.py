@@ -674,7 +674,8 @@ class ReviewCLI(unittest.TestCase):
                       ["--shutdown-delay", "forever"], ["--shutdown-delay", "5"],
                       ["--max-request-bytes", "-1"], ["--max-request-bytes", "lots"]):
             with self.subTest(" ".join(extra)):
-                self.serve_fails(extra, " ".join(extra))
+                p = self.serve_fails(extra, " ".join(extra))
+                self.assertIn(extra[0], p.stderr.decode())  # names the flag
 
     def test_serve_missing_cert_files(self):
         c = h.certs()
@@ -720,8 +721,14 @@ class ReviewCLI(unittest.TestCase):
 
     def test_env_variables_and_flag_precedence(self):
         c = h.certs()
-        # A bad value through the environment is refused: the variable is read.
-        self.serve_fails([], "OSSTREAM_LOG_LEVEL=loud", env={"OSSTREAM_LOG_LEVEL": "loud"})
+        # A bad value through the environment is refused: the variable is read,
+        # and the error names it (not the flag) with what it accepts.
+        p = self.serve_fails([], "OSSTREAM_LOG_LEVEL=loud", env={"OSSTREAM_LOG_LEVEL": "loud"})
+        self.assertIn('OSSTREAM_LOG_LEVEL: "loud" is not one of debug|info|warn|error',
+                      p.stderr.decode())
+        p = self.serve_fails([], "OSSTREAM_SHUTDOWN_DELAY=5", env={"OSSTREAM_SHUTDOWN_DELAY": "5"})
+        self.assertIn('OSSTREAM_SHUTDOWN_DELAY: "5" is not a duration; use', p.stderr.decode())
+        self.assertNotIn("--shutdown-delay", p.stderr.decode())
         # Everything through the environment.
         srv = h.Server(log_level=None, args=[])
         srv.env = { "OSSTREAM_TLS_CERT_FILE": c["crt"],

@@ -23,6 +23,7 @@ struct settings {
     bool force;
     long long delay;
     unsigned long long size;
+    const char *mode;
 };
 
 static const char *fake_env(const char *name)
@@ -39,6 +40,11 @@ static const char *bad_env(const char *name)
     return strcmp(name, "OSSTREAM_DELAY") == 0 ? "soon" : NULL;
 }
 
+static const char *bad_choice_env(const char *name)
+{
+    return strcmp(name, "OSSTREAM_MODE") == 0 ? "fastest" : NULL;
+}
+
 static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, osw_getenv_fn env,
                                    char *errtext, size_t cap, int argc, const char *const *argv)
 {
@@ -48,9 +54,10 @@ static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, 
         {"force", OSW_FLAG_BOOL, &s->force, NULL, "force", false},
         {"delay", OSW_FLAG_DURATION, &s->delay, "D", "a duration", true},
         {"size", OSW_FLAG_SIZE, &s->size, "N", "bytes", false},
+        {"mode", OSW_FLAG_CHOICE, &s->mode, "fast|slow", "a choice", true},
     };
     const struct osw_command_spec spec = {
-        "t", "t [flags] [ARG]", "test", flags, 5, 1, .short_aliases = "x=nothing f=force"};
+        "t", "t [flags] [ARG]", "test", flags, 6, 1, .short_aliases = "x=nothing f=force"};
     FILE *out = tmpfile(), *err = tmpfile();
     enum osw_flags_result r =
         osw_flags_parse(&spec, argc, (char **)(uintptr_t)argv, pos, env, out, err);
@@ -108,6 +115,8 @@ static void test_env_fallback_and_precedence(void **state)
     assert_non_null(strstr(e, "OSSTREAM_DELAY: \"soon\" is not a duration; use a number and a "
                               "unit, e.g. 5s"));
     assert_null(strstr(e, "--delay"));
+    assert_int_equal(parse(&s, &pos, bad_choice_env, e, sizeof e, 1, ARGV(NULL)), OSW_FLAGS_ERROR);
+    assert_non_null(strstr(e, "OSSTREAM_MODE: \"fastest\" is not one of fast|slow"));
     osw_strlist_free(&pos);
 }
 
@@ -124,6 +133,8 @@ static void test_errors_are_one_line(void **state)
         {"--size", "4M", "--size: \"4M\" is not a size"},
         {"--force=maybe", NULL, "--force: \"maybe\" is not a boolean; use true or false"},
         {"-F", NULL, "unknown flag -F"},
+        {"--mode", "Fast", "--mode: \"Fast\" is not one of fast|slow"},
+        {"--mode=", NULL, "--mode: \"\" is not one of fast|slow"},
         {"-ff", NULL, "unknown flag -ff"},
         {"a", "b", "unexpected argument \"b\""},
     };
@@ -156,6 +167,8 @@ static void test_help(void **state)
     assert_false(s.force);
     assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 2, ARGV("-f")), OSW_FLAGS_OK);
     assert_true(s.force);
+    assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 2, ARGV("--mode=slow")), OSW_FLAGS_OK);
+    assert_string_equal(s.mode, "slow");
     /* after "--", everything is positional */
     assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 3, ARGV("--", "--name")), OSW_FLAGS_OK);
     assert_string_equal(pos.items[0], "--name");
