@@ -223,10 +223,13 @@ static bool manifests_add(struct manifests *m, const char *path, size_t arg)
         m->items = n;
         m->cap = ncap;
     }
-    char *copy = strdup(path);
-    if (!copy)
+    struct manifest *mf = &m->items[m->len];
+    mf->path = strdup(path);
+    if (!mf->path)
         return false;
-    m->items[m->len++] = (struct manifest){copy, arg, NULL};
+    mf->arg = arg;
+    mf->docs = NULL;
+    m->len++;
     return true;
 }
 
@@ -299,7 +302,8 @@ static bool list_dir(const char *dir, char ***names, size_t *count)
             goto oom;
         n++;
     }
-    qsort(v, n, sizeof(*v), by_name);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_name);
     *names = v;
     *count = n;
     v = NULL;

@@ -117,7 +117,9 @@ static bool parse_bool(const char *s, bool *out)
 static bool is_choice(const char *value, const char *choices)
 {
     size_t n = strlen(value);
-    for (const char *p = choices; p != NULL && *p != '\0';) {
+    if (choices == NULL)
+        return false;
+    for (const char *p = choices; *p != '\0';) {
         const char *end = strchr(p, '|');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
         if (len == n && memcmp(p, value, n) == 0)
@@ -224,7 +226,9 @@ static bool apply_env(const struct osw_command_spec *spec, const bool *seen,
 /* The flag that "-c" stands for (spec->short_aliases), or NULL. */
 static const struct osw_flag *find_short(const struct osw_command_spec *spec, char c)
 {
-    for (const char *p = spec->short_aliases; p != NULL && *p != '\0';) {
+    if (spec->short_aliases == NULL)
+        return NULL;
+    for (const char *p = spec->short_aliases; *p != '\0';) {
         const char *end = strchr(p, ' ');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
         if (len > 2 && p[0] == c && p[1] == '=')
@@ -239,7 +243,9 @@ static const struct osw_flag *find_short(const struct osw_command_spec *spec, ch
 /* The one-letter alias of `f`, or 0. */
 static char short_of(const struct osw_command_spec *spec, const struct osw_flag *f)
 {
-    for (const char *p = spec->short_aliases; p != NULL && *p != '\0'; p++) {
+    if (spec->short_aliases == NULL)
+        return 0;
+    for (const char *p = spec->short_aliases; *p != '\0'; p++) {
         if ((p == spec->short_aliases || p[-1] == ' ') && p[1] == '=' &&
             find_short(spec, p[0]) == f)
             return p[0];
@@ -302,9 +308,8 @@ enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int a
         const char *a = argv[i];
         if (!only_positional && strcmp(a, "--") == 0) {
             only_positional = true;
-        } else if (!only_positional && strncmp(a, "--", 2) == 0) {
-            res = parse_one(spec, argc, argv, &i, seen, out, err);
         } else if (!only_positional && a[0] == '-' && a[1] != '\0') {
+            /* "--name[=value]", or a one-letter "-X" ("-" alone is stdin). */
             res = parse_one(spec, argc, argv, &i, seen, out, err);
         } else if (positional->len >= spec->max_positional) {
             fprintf(err, "osstream-webhook %s: unexpected argument \"%s\" (see --help)\n",
