@@ -230,6 +230,28 @@ class LogsOperator(h.ServerTestCase):
         self.assertEqual(self.srv.get("/healthz").status, 200)
 
 
+class LogsGoodHandshakes(h.ServerTestCase):
+    server_kwargs = {"log_level": "info"}
+
+    def test_completed_handshakes_are_no_failures(self):
+        """TLS 1.2 and 1.3, full and resumed (session tickets): none logged."""
+        for v in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = h.client_context()
+            ctx.maximum_version = v
+            sess, reused = None, False
+            for _ in range(3):
+                with socket.create_connection(("127.0.0.1", self.srv.port), h.t(5)) as s:
+                    with ctx.wrap_socket(s, server_hostname="localhost", session=sess) as t:
+                        t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        self.assertTrue(t.recv(20).startswith(b"HTTP/1.1 200"))
+                        reused = reused or t.session_reused
+                        sess = t.session
+            self.assertTrue(reused, "no resumed handshake with %s" % v)
+        self.srv.post_json("/validate", b"[")  # a marker line after them
+        wait_records(self.srv, lambda x: x.get("code") == 400)
+        self.assertNotIn("TLS handshake", self.srv.stderr())
+
+
 class LogsHandshakeFlood(h.ServerTestCase):
     server_kwargs = {"log_level": "info"}
 
