@@ -488,16 +488,20 @@ static bool strlist_append(struct osw_strlist *l, const char *s)
 
 static void print_done(const char *dir, const struct osw_strlist *names)
 {
+    const char *sep = "";
     printf("wrote %s/ca.crt, %s/tls.crt, %s/tls.key (", dir, dir, dir);
-    for (size_t i = 0; i < names->len; i++)
-        printf("%s: %s, ", is_ip_literal(names->items[i]) ? "IP" : "DNS", names->items[i]);
+    for (size_t i = 0; i < names->len; i++) {
+        printf("%s%s: %s", sep, is_ip_literal(names->items[i]) ? "IP" : "DNS", names->items[i]);
+        sep = ", ";
+    }
     for (size_t k = 0; k < sizeof(loopback_ips) / sizeof(loopback_ips[0]); k++) {
         bool given = false;
         for (size_t i = 0; i < names->len && !given; i++)
             given = same_ip(names->items[i], loopback_ips[k]);
-        if (!given)
-            printf("IP: %s%s", loopback_ips[k],
-                   k + 1 < sizeof(loopback_ips) / sizeof(loopback_ips[0]) ? ", " : "");
+        if (!given) {
+            printf("%sIP: %s", sep, loopback_ips[k]);
+            sep = ", ";
+        }
     }
     printf(")\n");
 }

@@ -265,8 +265,9 @@ static void log_rejection(const struct osw_server *srv, struct MHD_Connection *c
     while (reason.len > 0 && reason.ptr[reason.len - 1] == '\n')
         reason.len--;
     peer_of(conn, remote, sizeof(remote));
+    const char *route = admission ? rq->route->path : url;
     struct osw_log_field f[] = {
-        OSW_LOGF_CSTR("remote", remote), OSW_LOGF_CSTR("route", admission ? rq->route->path : url),
+        OSW_LOGF_CSTR("remote", remote), OSW_LOGF_CSTR("route", route),
         OSW_LOGF_CSTR("method", method), OSW_LOGF_INT("code", status),
         OSW_LOGF_STR("reason", reason),  OSW_LOGF_INT("body_bytes", (long long)rq->seen),
     };

@@ -118,10 +118,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /*
  * GnuTLS's certificate callback has no closure argument. Each connection
  * took its own reference to the current pair when it started (see
- * notify_connection) and parked its osw_server_conn, which holds it, in the
- * session's DB pointer, which libmicrohttpd never uses (it owns
- * gnutls_session_set_ptr, and sets no session database). A reload therefore never frees a pair
- * under a handshake, and no global is needed.
+ * notify_connection) and parked its osw_server_conn, which holds it, in
+ * the session's DB pointer, which libmicrohttpd never uses (it owns
+ * gnutls_session_set_ptr, and sets no session database). A reload
+ * therefore never frees a pair under a handshake, and no global is needed.
  */
 static int cert_retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info,
                          gnutls_pcert_st **certs, unsigned int *ncerts, gnutls_ocsp_data_st **ocsp,

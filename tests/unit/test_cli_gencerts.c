@@ -536,8 +536,13 @@ static void test_command(void **state)
 
     /* Only an address is fine too. */
     assert_int_equal(run(f, &out, &err, "--dir", f->out, "--ip-address", "192.0.2.1", NULL), 0);
-    assert_non_null(strstr(out, "IP: 192.0.2.1"));
-    assert_non_null(strstr(out, "IP: ::1"));
+    assert_non_null(strstr(out, "(IP: 192.0.2.1, IP: 127.0.0.1, IP: ::1)\n"));
+    free(out);
+    free(err);
+    assert_int_equal(unlink(f->path[0]) | unlink(f->path[1]) | unlink(f->path[2]), 0);
+    /* A loopback address given is listed once. */
+    assert_int_equal(run(f, &out, &err, "--dir", f->out, "--dns-name", "::1", NULL), 0);
+    assert_non_null(strstr(out, "(IP: ::1, IP: 127.0.0.1)\n"));
     free(out);
     free(err);
     assert_int_equal(unlink(f->path[0]) | unlink(f->path[1]) | unlink(f->path[2]), 0);
