@@ -32,8 +32,10 @@ static void usage(FILE *out)
                  "OSImageStream and injects the resolved OS image pull specs.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nFlags:\n  --help     show this help\n  --version  print the version\n"
-                 "\nRun 'osstream-webhook COMMAND --help' for a command's flags.\n");
+    fprintf(out,
+            "\nFlags:\n  --help     show this help\n  --version  print the version\n"
+            "\nRun 'osstream-webhook COMMAND --help' (or 'osstream-webhook help COMMAND') for a\n"
+            "command's flags and exit codes.\n");
 }
 
 int main(int argc, char **argv)

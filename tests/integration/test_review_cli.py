@@ -395,6 +395,13 @@ class ReviewCLI(unittest.TestCase):
         q = run(["help", "check"])
         self.assertEqual(q.returncode, 0, q.stderr)
         self.assertEqual(q.stdout, p.stdout)
+        q = run(["help", "frobnicate"])
+        self.assertEqual(q.returncode, 2, q.stderr)
+        self.assertTrue(h.one_line(q.stderr), q.stderr)
+        for cmd in ("serve", "review", "gen-certs"):
+            q = run(["help", cmd])
+            self.assertEqual(q.returncode, 0, q.stderr)
+            self.assertIn("Exit status:", q.stdout.decode(), cmd)
 
     def test_check_lines_name_their_file(self):
         f = self.write("pools.yaml", self.pool_yaml("worker", "rhel-8"))
