@@ -7,9 +7,10 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
 ASAN    ?= build-asan
 LISTEN  ?= 127.0.0.1:8443
-BIN      = $(BUILD)/osstream-webhook
+BIN     ?= $(BUILD)/osstream-webhook
+CERTS   ?= certs
 
-.PHONY: all deps build run test test-fast test-asan certs bench fuzz format format-check lint clean
+.PHONY: all deps build run test test-fast test-asan certs certs-refresh bench fuzz format format-check lint clean
 
 all: build
 
@@ -21,8 +22,18 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS) --target osstream-webhook -- --no-print-directory
 
 certs: build
-	@test -f certs/tls.crt -a -f certs/tls.key -a -f certs/ca.crt || \
-	  $(BIN) gen-certs --dir certs --dns-name localhost
+	@$(MAKE) --no-print-directory certs-refresh
+
+# All three files are made again, together, when any is missing or the
+# serving certificate has expired (openssl, when installed, tells): a lone
+# new key would not match the old certificate, and the CA's key is never kept.
+certs-refresh:
+	@if [ ! -f $(CERTS)/ca.crt ] || [ ! -f $(CERTS)/tls.crt ] || [ ! -f $(CERTS)/tls.key ] || \
+	   { command -v openssl >/dev/null && \
+	     ! openssl x509 -checkend 0 -noout -in $(CERTS)/tls.crt >/dev/null 2>&1; }; then \
+	  echo "$(CERTS)/: making a new local CA and serving certificate (missing or expired)"; \
+	  $(BIN) gen-certs --dir $(CERTS) --dns-name localhost --force; \
+	fi
 
 run: build certs
 	@echo

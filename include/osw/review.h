@@ -77,7 +77,10 @@ struct osw_review {
     struct osw_jfield operation;    /* request.operation */
     struct osw_jfield name;         /* request.name */
     struct osw_jfield sub_resource; /* request.subResource */
-    enum osw_jtype kind_type;       /* request.kind */
+    /* request.userInfo.username, for the denial log line only (never
+     * decided on; userInfo's other members, `extra` above all, are not read). */
+    struct osw_jfield username;
+    enum osw_jtype kind_type; /* request.kind */
     struct osw_jfield kind_group, kind_version, kind_kind;
     enum osw_jtype resource_type; /* request.resource */
     struct osw_jfield resource_group, resource_version, resource_resource;

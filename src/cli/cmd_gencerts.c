@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/gencerts.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,8 +36,11 @@
 #define SKEW_SECONDS 3600 /* notBefore an hour back, for clocks that lag */
 #define MAX_DNS_NAME 253
 #define MAX_CN       64 /* ub-common-name */
-#define LOOPBACK_IP  "127.0.0.1"
+#define MAX_LABEL    63 /* RFC 1123 */
 #define NFILES       3
+
+/* Always in tls.crt: clients on the same machine connect by address. */
+static const char *const loopback_ips[] = {"127.0.0.1", "::1"};
 
 static const char *const file_names[NFILES] = {"ca.crt", "tls.crt", "tls.key"};
 
@@ -72,17 +76,50 @@ static enum osw_err crypto_err(struct osw_errbuf *eb, const char *what)
     return osw_errbuf_set(eb, OSW_ETLS, "%s: %s", what, reason);
 }
 
+/* An IPv4 or IPv6 literal ("127.0.0.1", "::1"); brackets are not part of it. */
+static bool is_ip_literal(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* Whether `a` is an IP literal for the same address as `b` ("::1" and
+ * "0:0::1" are). */
+static bool same_ip(const char *a, const char *b)
+{
+    unsigned char x[16], y[16];
+    if (inet_pton(AF_INET, a, x) == 1)
+        return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+    if (inet_pton(AF_INET6, a, x) == 1)
+        return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+    return false;
+}
+
+/* An RFC 1123 host name: dot-separated labels of letters, digits and '-',
+ * 1 to 63 characters each, neither starting nor ending with '-'; at most
+ * 253 characters in all. A leading "*." (a wildcard certificate) is allowed. */
 static bool valid_dns_name(const char *s)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > MAX_DNS_NAME || s[0] == '.' || s[0] == '-' || s[n - 1] == '.')
+    size_t n = strlen(s), label = 0;
+    if (n > 2 && s[0] == '*' && s[1] == '.') {
+        s += 2;
+        n -= 2;
+    }
+    if (n == 0 || n > MAX_DNS_NAME)
         return false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i <= n; i++) {
         char c = s[i];
+        if (c == '.' || c == '\0') {
+            if (label == 0 || label > MAX_LABEL || s[i - 1] == '-')
+                return false;
+            label = 0;
+            continue;
+        }
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || (c == '*' && i == 0 && s[1] == '.');
+                  (c == '-' && label > 0);
         if (!ok)
             return false;
+        label++;
     }
     return true;
 }
@@ -158,26 +195,42 @@ static bool push_name(GENERAL_NAMES *gens, int type, ASN1_STRING *value)
     return true;
 }
 
+static bool push_ip(GENERAL_NAMES *gens, const char *ip)
+{
+    ASN1_OCTET_STRING *a = a2i_IPADDRESS(ip);
+    return a != NULL && push_name(gens, GEN_IPADD, a);
+}
+
 /* subjectAltName built from values, not from a config string, so a name can
- * never smuggle in another entry. */
-static bool add_san(X509 *x, const char *const *dns, size_t n)
+ * never smuggle in another entry. An IP literal is an IP SAN (clients check
+ * addresses against those only); 127.0.0.1 and ::1 are always there. */
+static bool add_san(X509 *x, const char *const *names, size_t n)
 {
     bool ok = false;
     GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
     if (gens == NULL)
         return false;
     for (size_t i = 0; i < n; i++) {
+        if (is_ip_literal(names[i])) {
+            if (!push_ip(gens, names[i]))
+                goto out;
+            continue;
+        }
         ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
-        if (ia5 == NULL || ASN1_STRING_set(ia5, dns[i], (int)strlen(dns[i])) != 1) {
+        if (ia5 == NULL || ASN1_STRING_set(ia5, names[i], (int)strlen(names[i])) != 1) {
             ASN1_IA5STRING_free(ia5);
             goto out;
         }
         if (!push_name(gens, GEN_DNS, ia5))
             goto out;
     }
-    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(LOOPBACK_IP);
-    if (ip == NULL || !push_name(gens, GEN_IPADD, ip))
-        goto out;
+    for (size_t k = 0; k < sizeof(loopback_ips) / sizeof(loopback_ips[0]); k++) {
+        bool given = false;
+        for (size_t i = 0; i < n && !given; i++)
+            given = same_ip(names[i], loopback_ips[k]);
+        if (!given && !push_ip(gens, loopback_ips[k]))
+            goto out;
+    }
     ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1;
 out:
     GENERAL_NAMES_free(gens);
@@ -257,7 +310,16 @@ static enum osw_err make_pems(const char *const *dns, size_t n, struct out_file 
     }
     struct cert_spec ca_spec = {"osstream-webhook local CA", true, CA_DAYS, NULL, NULL, NULL, 0};
     ca = new_cert(&ca_spec, ca_key);
-    const char *cn = strlen(dns[0]) <= MAX_CN ? dns[0] : "osstream-webhook";
+    /* The CN is the first DNS name (clients ignore it when SANs exist, but
+     * people read it). */
+    const char *cn = "osstream-webhook";
+    for (size_t i = 0; i < n; i++) {
+        if (!is_ip_literal(dns[i])) {
+            if (strlen(dns[i]) <= MAX_CN)
+                cn = dns[i];
+            break;
+        }
+    }
     struct cert_spec leaf_spec = {cn, false, LEAF_DAYS, ca, ca_key, dns, n};
     leaf = ca != NULL ? new_cert(&leaf_spec, leaf_key) : NULL;
     if (leaf == NULL) {
@@ -378,8 +440,13 @@ enum osw_err osw_gencerts_write(const char *dir, const char *const *dns_names, s
     if (dir == NULL || dir[0] == '\0' || n == 0)
         return osw_errbuf_set(eb, OSW_EINVAL, "a directory and a DNS name are needed");
     for (size_t i = 0; i < n; i++)
-        if (!valid_dns_name(dns_names[i]))
-            return osw_errbuf_set(eb, OSW_EINVAL, "bad --dns-name '%s'", dns_names[i]);
+        if (!is_ip_literal(dns_names[i]) && !valid_dns_name(dns_names[i]))
+            return osw_errbuf_set(
+                eb, OSW_EINVAL,
+                "--dns-name \"%s\" is not a DNS name: use dot-separated labels of letters, "
+                "digits and '-' (1 to 63 characters each, not starting or ending with '-'; at "
+                "most 253 in all; a leading *. is allowed), or an IP address",
+                dns_names[i]);
     rc = prepare_files(dir, files, eb);
     if (rc != OSW_OK)
         return rc;
@@ -408,34 +475,67 @@ enum osw_err osw_gencerts_write(const char *dir, const char *const *dns_names, s
 
 /* ---- the command --------------------------------------------------------- */
 
+/* Appends `s` (borrowed, like argv's) to `l`. */
+static bool strlist_append(struct osw_strlist *l, const char *s)
+{
+    const char **n = realloc(l->items, (l->len + 1) * sizeof(*n));
+    if (n == NULL)
+        return false;
+    n[l->len++] = s;
+    l->items = n;
+    return true;
+}
+
 static void print_done(const char *dir, const struct osw_strlist *names)
 {
+    const char *sep = "";
     printf("wrote %s/ca.crt, %s/tls.crt, %s/tls.key (", dir, dir, dir);
-    for (size_t i = 0; i < names->len; i++)
-        printf("DNS: %s, ", names->items[i]);
-    printf("IP: %s)\n", LOOPBACK_IP);
+    for (size_t i = 0; i < names->len; i++) {
+        printf("%s%s: %s", sep, is_ip_literal(names->items[i]) ? "IP" : "DNS", names->items[i]);
+        sep = ", ";
+    }
+    for (size_t k = 0; k < sizeof(loopback_ips) / sizeof(loopback_ips[0]); k++) {
+        bool given = false;
+        for (size_t i = 0; i < names->len && !given; i++)
+            given = same_ip(names->items[i], loopback_ips[k]);
+        if (!given) {
+            printf("%sIP: %s", sep, loopback_ips[k]);
+            sep = ", ";
+        }
+    }
+    printf(")\n");
 }
 
 int osw_cmd_gencerts(int argc, char **argv)
 {
     const char *dir = NULL;
-    struct osw_strlist names = {NULL, 0};
+    struct osw_strlist names = {NULL, 0}, ips = {NULL, 0};
     bool force = false;
     const struct osw_flag flags[] = {
         {"dir", OSW_FLAG_STRING, &dir, "DIR", "directory to write into (created if missing)",
          false},
         {"dns-name", OSW_FLAG_LIST, &names, "NAME",
-         "DNS name for tls.crt (repeatable; the first is the CN); 127.0.0.1 is always added",
+         "DNS name for tls.crt (repeatable; the first is the CN; an IP literal becomes an IP SAN)",
          false},
-        {"force", OSW_FLAG_BOOL, &force, NULL, "replace existing files (default: refuse)", false},
+        {"ip-address", OSW_FLAG_LIST, &ips, "IP",
+         "IP address for tls.crt (repeatable); 127.0.0.1 and ::1 are always added", false},
+        {"force", OSW_FLAG_BOOL, &force, NULL, "replace all three existing files (default: refuse)",
+         false},
     };
     const struct osw_command_spec spec = {
         "gen-certs",
-        "gen-certs --dir DIR --dns-name NAME... [--force]",
-        "write a local CA (ca.crt) and a serving certificate signed by it (tls.crt, tls.key)",
+        "gen-certs --dir DIR --dns-name NAME... [--ip-address IP...] [--force]",
+        "Writes a local CA (ca.crt, valid 10 years) and a serving certificate signed by it\n"
+        "(tls.crt, valid 365 days, and its key tls.key, mode 0600; ECDSA P-256). The CA's key\n"
+        "is discarded, so nothing else can ever be signed with it: run again with --force for\n"
+        "new files. For local runs and tests, not for a cluster (there, use the OpenShift\n"
+        "service CA or cert-manager; see deploy/).",
         flags,
         sizeof(flags) / sizeof(flags[0]),
         0,
+        .exit_codes = "  0  the three files were written\n"
+                      "  1  a file exists (without --force) or writing failed\n"
+                      "  2  bad or missing flags\n",
     };
     struct osw_strlist positional = {NULL, 0};
     int code = 2;
@@ -444,6 +544,20 @@ int osw_cmd_gencerts(int argc, char **argv)
     if (fr != OSW_FLAGS_OK) {
         code = fr == OSW_FLAGS_HELP ? 0 : 2;
         goto out;
+    }
+    for (size_t i = 0; i < ips.len; i++) {
+        if (!is_ip_literal(ips.items[i])) {
+            fprintf(stderr,
+                    "osstream-webhook gen-certs: --ip-address \"%s\" is not an IPv4 or IPv6 "
+                    "address\n",
+                    ips.items[i]);
+            goto out;
+        }
+        /* IP literals are told apart from names by their form. */
+        if (!strlist_append(&names, ips.items[i])) {
+            fprintf(stderr, "osstream-webhook gen-certs: out of memory\n");
+            goto out;
+        }
     }
     if (dir == NULL || dir[0] == '\0' || names.len == 0) {
         fprintf(stderr, "osstream-webhook gen-certs: %s is required (see --help)\n",
@@ -462,5 +576,6 @@ int osw_cmd_gencerts(int argc, char **argv)
 out:
     osw_strlist_free(&positional);
     osw_strlist_free(&names);
+    osw_strlist_free(&ips);
     return code;
 }

@@ -17,6 +17,16 @@
 
 #define REVIEW_MAX_INPUT ((size_t)4 * 1024 * 1024) /* the server's default --max-request-bytes */
 
+/* Whether the first byte that is not whitespace opens a JSON object. */
+static bool looks_like_json(const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r' && data[i] != '\n')
+            return data[i] == '{';
+    }
+    return false;
+}
+
 int osw_cmd_review(int argc, char **argv)
 {
     const char *osis_file = NULL, *endpoint = "validate";
@@ -33,7 +43,10 @@ int osw_cmd_review(int argc, char **argv)
         "response AdmissionReview, byte for byte what the server would send.",
         flags,
         sizeof(flags) / sizeof(flags[0]),
-        1};
+        1,
+        .exit_codes = "  0  the response was printed (allowed, denied or patched)\n"
+                      "  1  input the server would answer 400, or an unreadable FILE\n"
+                      "  2  bad flags or an invalid OSImageStream file\n"};
     struct osw_strlist pos = {NULL, 0};
     struct osw_osis *snap = NULL;
     struct osw_buf in = OSW_BUF_INIT;
@@ -76,12 +89,25 @@ int osw_cmd_review(int argc, char **argv)
         goto out;
     }
     if (a.http_status != 200) {
-        /* The server would answer 400 with this one-line reason. */
-        fprintf(stderr, "osstream-webhook review: %.*s", (int)a.body.len, a.body.data);
+        /* The server would answer 400 with this one-line reason. People
+         * often hand review the pool's YAML: say what it reads instead. */
+        size_t len = a.body.len;
+        while (len > 0 && a.body.data[len - 1] == '\n')
+            len--;
+        fprintf(stderr, "osstream-webhook review: %.*s%s\n", (int)len, a.body.data,
+                looks_like_json(in.data, in.len)
+                    ? ""
+                    : " (review reads the JSON AdmissionReview the API server sends to the "
+                      "webhook, not YAML)");
         goto out;
     }
     fwrite(a.body.data, 1, a.body.len, stdout);
     rc = fflush(stdout) == 0 ? 0 : 1;
+    if (!osis_file)
+        /* The bytes stay the server's; the reason they may surprise goes
+         * to stderr. */
+        fprintf(stderr, "osstream-webhook review: no --osimagestream-file given: decided as a "
+                        "server that has no OSImageStream yet\n");
 out:
     osw_admit_reset(&a, false);
     osw_buf_free(&in);

@@ -25,6 +25,9 @@
 
 #define MAX_REQUEST_CAP (64ull * 1024 * 1024)
 #define DRAIN_MS        4000 /* in-flight requests get this long; exit well within 5 s */
+/* A longer --shutdown-delay is a typo (kubelet's grace period is 30 s by
+ * default), and a process that will not stop for hours is worse than none. */
+#define MAX_SHUTDOWN_DELAY_MS (10LL * 60 * 1000)
 
 struct serve_flags {
     const char *listen, *cert, *key, *tls_min, *osis_file, *kubeconfig, *sa_dir, *osis_name;
@@ -144,6 +147,8 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     *policy = osw_policy_default();
     policy->osimagestream_name = osw_str_from_cstr(f->osis_name);
     cfg->policy = policy;
+    if (f->shutdown_delay_ms > MAX_SHUTDOWN_DELAY_MS)
+        return fail("--shutdown-delay (or OSSTREAM_SHUTDOWN_DELAY) must be at most 10m");
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->decode = osw_review_decode_fast;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
@@ -154,10 +159,30 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     return 0;
 }
 
-static void sleep_ms(long long ms)
+/* Waits `ms` milliseconds for the shutdown delay, or less when another of
+ * the signals in `set` arrives: a second SIGTERM or SIGINT means "stop now"
+ * (requests in flight are still answered by the drain that follows).
+ * Returns the signal that cut it short, or 0. */
+static int wait_delay(const sigset_t *set, long long ms)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
+    struct timespec end, now;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (time_t)(ms / 1000);
+    end.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left =
+            (long long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig > 0)
+            return sig;
     }
 }
 
@@ -273,6 +298,7 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
         teardown(c);
         return rc;
     }
+    osw_certstore_log_current(c->certs);
     osw_log_write(&c->log, OSW_LOG_INFO, "serving",
                   (struct osw_log_field[]){
                       OSW_LOGF_CSTR("listen", f->listen),
@@ -290,8 +316,11 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
         (struct osw_log_field[]){OSW_LOGF_CSTR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM"),
                                  OSW_LOGF_INT("shutdown_delay_ms", f->shutdown_delay_ms)},
         2);
-    if (f->shutdown_delay_ms > 0)
-        sleep_ms(f->shutdown_delay_ms);
+    if (f->shutdown_delay_ms > 0 && (sig = wait_delay(&set, f->shutdown_delay_ms)) != 0)
+        osw_log_write(
+            &c->log, OSW_LOG_INFO, "second signal: shutdown delay cut short",
+            (struct osw_log_field[]){OSW_LOGF_CSTR("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")},
+            1);
     teardown(c);
     osw_log_write(&c->log, OSW_LOG_INFO, "stopped", NULL, 0);
     return 0;
@@ -323,7 +352,7 @@ int osw_cmd_serve(int argc, char **argv)
          "PEM serving certificate (chain); reloaded when it changes (required)", true},
         {"tls-private-key-file", OSW_FLAG_STRING, &f.key, "FILE",
          "PEM private key of the certificate (required)", true},
-        {"tls-min-version", OSW_FLAG_STRING, &f.tls_min, "1.2|1.3",
+        {"tls-min-version", OSW_FLAG_CHOICE, &f.tls_min, "1.2|1.3",
          "lowest TLS version (default 1.2)", true},
         {"osimagestream-file", OSW_FLAG_STRING, &f.osis_file, "FILE",
          "read the OSImageStream from this JSON or YAML file; reloaded on change", true},
@@ -342,12 +371,14 @@ int osw_cmd_serve(int argc, char **argv)
          "open connections at most; near it idle keep-alive connections are closed, oldest "
          "first (default 4096)",
          true},
-        {"log-level", OSW_FLAG_STRING, &f.log_level, "LEVEL",
+        {"log-level", OSW_FLAG_CHOICE, &f.log_level, "debug|info|warn|error",
          "debug, info, warn or error (default info)", true},
-        {"log-format", OSW_FLAG_STRING, &f.log_format, "FORMAT", "json or text (default json)",
+        {"log-format", OSW_FLAG_CHOICE, &f.log_format, "json|text", "json or text (default json)",
          true},
         {"shutdown-delay", OSW_FLAG_DURATION, &f.shutdown_delay_ms, "DURATION",
-         "after SIGTERM keep serving this long with /readyz at 503 (default 0s)", true},
+         "after SIGTERM keep serving this long with /readyz at 503 (default 0s, at most 10m; "
+         "a second signal ends it)",
+         true},
         {"tls-cipher-suites", OSW_FLAG_STRING, &f.cipher_suites, "NAMES",
          "TLS 1.2 suites to offer, comma-separated IANA names of the six ECDHE AEAD suites "
          "(default all six; TLS 1.3 suites are not configurable)",
@@ -368,7 +399,9 @@ int osw_cmd_serve(int argc, char **argv)
         "/readyz and /metrics. Every flag can also be set as OSSTREAM_<FLAG> (a flag wins).",
         flags,
         sizeof(flags) / sizeof(flags[0]),
-        0};
+        0,
+        .exit_codes = "  0  stopped after SIGTERM or SIGINT\n"
+                      "  2  bad flags or variables, or a start-up failure (nothing listened)\n"};
     struct osw_strlist pos = {NULL, 0};
     enum osw_flags_result fr = osw_flags_parse(&spec, argc, argv, &pos, env_lookup, stdout, stderr);
     osw_strlist_free(&pos);

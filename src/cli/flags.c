@@ -113,6 +113,22 @@ static bool parse_bool(const char *s, bool *out)
     return false;
 }
 
+/* Whether `value` is one of the '|'-separated words of `choices`. */
+static bool is_choice(const char *value, const char *choices)
+{
+    size_t n = strlen(value);
+    if (choices == NULL)
+        return false;
+    for (const char *p = choices; *p != '\0';) {
+        const char *end = strchr(p, '|');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, value, n) == 0)
+            return true;
+        p += len + (end != NULL ? 1 : 0);
+    }
+    return false;
+}
+
 static const struct osw_flag *find_flag(const struct osw_command_spec *spec, const char *name,
                                         size_t n)
 {
@@ -148,10 +164,35 @@ static bool assign(const struct osw_command_spec *spec, const struct osw_flag *f
     case OSW_FLAG_SIZE:
         ok = parse_size(value, (unsigned long long *)f->dest);
         break;
+    case OSW_FLAG_CHOICE:
+        ok = is_choice(value, f->metavar);
+        if (ok)
+            *(const char **)f->dest = value;
+        break;
     }
-    if (!ok)
-        fprintf(err, "osstream-webhook %s: invalid value \"%s\" for %s\n", spec->name, value,
-                origin);
+    if (!ok) {
+        /* Say what would have been accepted, naming where the value came
+         * from (the flag, or the OSSTREAM_* variable). */
+        const char *what = "is not valid";
+        switch (f->kind) {
+        case OSW_FLAG_BOOL:
+            what = "is not a boolean; use true or false";
+            break;
+        case OSW_FLAG_DURATION:
+            what = "is not a duration; use a number and a unit, e.g. 5s, 500ms or 1m";
+            break;
+        case OSW_FLAG_SIZE:
+            what = "is not a size; use a whole number of bytes, e.g. 4194304";
+            break;
+        case OSW_FLAG_CHOICE:
+            fprintf(err, "osstream-webhook %s: %s: \"%s\" is not one of %s\n", spec->name, origin,
+                    value, f->metavar);
+            return false;
+        default:
+            break;
+        }
+        fprintf(err, "osstream-webhook %s: %s: \"%s\" %s\n", spec->name, origin, value, what);
+    }
     return ok;
 }
 
@@ -182,18 +223,55 @@ static bool apply_env(const struct osw_command_spec *spec, const bool *seen,
     return true;
 }
 
-/* Parses one "--name[=value]" at argv[*i]; advances *i past a separate value. */
+/* The flag that "-c" stands for (spec->short_aliases), or NULL. */
+static const struct osw_flag *find_short(const struct osw_command_spec *spec, char c)
+{
+    if (spec->short_aliases == NULL)
+        return NULL;
+    for (const char *p = spec->short_aliases; *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len > 2 && p[0] == c && p[1] == '=')
+            return find_flag(spec, p + 2, len - 2);
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return NULL;
+}
+
+/* The one-letter alias of `f`, or 0. */
+static char short_of(const struct osw_command_spec *spec, const struct osw_flag *f)
+{
+    if (spec->short_aliases == NULL)
+        return 0;
+    for (const char *p = spec->short_aliases; *p != '\0'; p++) {
+        if ((p == spec->short_aliases || p[-1] == ' ') && p[1] == '=' &&
+            find_short(spec, p[0]) == f)
+            return p[0];
+    }
+    return 0;
+}
+
+/* Parses one "--name[=value]" (or a one-letter "-X") at argv[*i]; advances
+ * *i past a separate value. */
 static enum osw_flags_result parse_one(const struct osw_command_spec *spec, int argc, char **argv,
                                        int *i, bool *seen, FILE *out, FILE *err)
 {
-    const char *arg = argv[*i] + 2;
-    const char *eq = strchr(arg, '=');
+    bool is_short = argv[*i][1] != '-';
+    const char *arg = argv[*i] + (is_short ? 1 : 2);
+    const char *eq = is_short ? NULL : strchr(arg, '=');
     size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (!eq && strcmp(arg, "help") == 0) {
+    if (!eq && (strcmp(arg, "help") == 0 || (is_short && strcmp(arg, "h") == 0))) {
         osw_flags_print_help(spec, out);
         return OSW_FLAGS_HELP;
     }
-    const struct osw_flag *f = find_flag(spec, arg, n);
+    const struct osw_flag *f =
+        is_short ? (n == 1 ? find_short(spec, arg[0]) : NULL) : find_flag(spec, arg, n);
+    if (!f && is_short) {
+        fprintf(err, "osstream-webhook %s: unknown flag %s (see --help)\n", spec->name, argv[*i]);
+        return OSW_FLAGS_ERROR;
+    }
     if (!f) {
         fprintf(err, "osstream-webhook %s: unknown flag --%.*s (see --help)\n", spec->name, (int)n,
                 arg);
@@ -230,16 +308,9 @@ enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int a
         const char *a = argv[i];
         if (!only_positional && strcmp(a, "--") == 0) {
             only_positional = true;
-        } else if (!only_positional && strncmp(a, "--", 2) == 0) {
-            res = parse_one(spec, argc, argv, &i, seen, out, err);
         } else if (!only_positional && a[0] == '-' && a[1] != '\0') {
-            if (strcmp(a, "-h") == 0) {
-                osw_flags_print_help(spec, out);
-                res = OSW_FLAGS_HELP;
-            } else {
-                fprintf(err, "osstream-webhook %s: unknown flag %s (see --help)\n", spec->name, a);
-                res = OSW_FLAGS_ERROR;
-            }
+            /* "--name[=value]", or a one-letter "-X" ("-" alone is stdin). */
+            res = parse_one(spec, argc, argv, &i, seen, out, err);
         } else if (positional->len >= spec->max_positional) {
             fprintf(err, "osstream-webhook %s: unexpected argument \"%s\" (see --help)\n",
                     spec->name, a);
@@ -263,11 +334,14 @@ void osw_flags_print_help(const struct osw_command_spec *spec, FILE *out)
         fprintf(out, "\nFlags:\n");
     for (size_t i = 0; i < spec->nflags; i++) {
         const struct osw_flag *f = &spec->flags[i];
-        char left[96];
+        char left[96], shrt[8] = "";
+        char sc = short_of(spec, f);
+        if (sc != 0)
+            snprintf(shrt, sizeof(shrt), "-%c, ", sc);
         if (f->metavar)
-            snprintf(left, sizeof(left), "--%s %s", f->name, f->metavar);
+            snprintf(left, sizeof(left), "%s--%s %s", shrt, f->name, f->metavar);
         else
-            snprintf(left, sizeof(left), "--%s", f->name);
+            snprintf(left, sizeof(left), "%s--%s", shrt, f->name);
         fprintf(out, "  %-34s %s", left, f->help);
         if (f->env) {
             char name[128];
@@ -277,4 +351,6 @@ void osw_flags_print_help(const struct osw_command_spec *spec, FILE *out)
         fputc('\n', out);
     }
     fprintf(out, "  %-34s %s\n", "--help", "show this help and exit");
+    if (spec->exit_codes != NULL)
+        fprintf(out, "\nExit status:\n%s", spec->exit_codes);
 }

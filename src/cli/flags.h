@@ -19,6 +19,7 @@ enum osw_flag_kind {
     OSW_FLAG_BOOL,     /* dest: bool * ; takes no value (`--x=true|false` allowed) */
     OSW_FLAG_DURATION, /* dest: long long * milliseconds; Go syntax: 500ms, 2s, 1m30s */
     OSW_FLAG_SIZE,     /* dest: unsigned long long * ; plain decimal bytes */
+    OSW_FLAG_CHOICE,   /* dest: const char ** ; one of the '|'-separated values in metavar */
 };
 
 struct osw_strlist {
@@ -44,6 +45,11 @@ struct osw_command_spec {
     const struct osw_flag *flags;
     size_t nflags;
     size_t max_positional; /* SIZE_MAX: any number */
+    /* Set these two with designated initializers (`.exit_codes = ...`). */
+    const char *exit_codes; /* "Exit status" lines for --help ("  0  ...\n"); NULL: none */
+    /* One-letter aliases: "R=recursive" gives -R for --recursive; several
+     * separated by spaces. NULL: none. */
+    const char *short_aliases;
 };
 
 /* Environment lookup (getenv in production, a table in tests). */
@@ -65,7 +71,8 @@ enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int a
                                       struct osw_strlist *positional, osw_getenv_fn getenv_fn,
                                       FILE *out, FILE *err);
 
-/* Prints the command's help (usage, summary, one line per flag as --name). */
+/* Prints the command's help (usage, summary, one line per flag as --name,
+ * then the exit codes). */
 void osw_flags_print_help(const struct osw_command_spec *spec, FILE *out);
 
 /* Parses a Go-style duration ("0", "500ms", "2s", "1m", "1h30m", "1.5s")

@@ -16,7 +16,9 @@
 /*
  * Writes `dir`/ca.crt, `dir`/tls.crt and `dir`/tls.key (mode 0600), creating
  * `dir` (and its parents, mode 0755) when missing. tls.crt is valid for each
- * of the `n` >= 1 DNS names and for 127.0.0.1; its CN is the first name.
+ * of the `n` >= 1 names (an IPv4 or IPv6 literal is an IP SAN, anything else
+ * must be an RFC 1123 host name, "*." allowed in front) and for 127.0.0.1
+ * and ::1; its CN is the first DNS name. The CA's key is never written.
  * When any of the three files exists and `force` is false, nothing is changed
  * and OSW_EEXISTS is returned with a reason naming the file. A malformed name
  * gives OSW_EINVAL; I/O failures OSW_EIO; a crypto failure OSW_ETLS. All

@@ -19,6 +19,7 @@ enum osw_err osw_input_read(const char *path, size_t max, struct osw_buf *out,
         return osw_errbuf_set(eb, OSW_EIO, "%s: %s", name, strerror(errno));
     enum osw_err err = OSW_OK;
     size_t total = 0;
+    errno = 0;
     for (;;) {
         err = osw_buf_reserve(out, 65536);
         if (err != OSW_OK) {
@@ -34,8 +35,10 @@ enum osw_err osw_input_read(const char *path, size_t max, struct osw_buf *out,
             break;
         }
         if (n == 0) {
+            /* fopen() opens a directory; reading it fails with EISDIR. */
             if (ferror(f))
-                err = osw_errbuf_set(eb, OSW_EIO, "%s: read error", name);
+                err = osw_errbuf_set(eb, OSW_EIO, "%s: %s", name,
+                                     errno == EISDIR ? "is a directory" : strerror(errno));
             break;
         }
     }

@@ -34,8 +34,10 @@ static void usage(FILE *out)
                  "OSImageStream and injects the resolved OS image pull specs.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nFlags:\n  --help     show this help\n  --version  print the version\n"
-                 "\nRun 'osstream-webhook COMMAND --help' for a command's flags.\n");
+    fprintf(out,
+            "\nFlags:\n  --help     show this help\n  --version  print the version\n"
+            "\nRun 'osstream-webhook COMMAND --help' (or 'osstream-webhook help COMMAND') for a\n"
+            "command's flags and exit codes.\n");
 }
 
 int main(int argc, char **argv)
@@ -48,6 +50,17 @@ int main(int argc, char **argv)
      * 400s (before any thread starts). */
     osw_review_install_alloc_hooks();
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc == 3) {
+        /* `help COMMAND` is `COMMAND --help`. */
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+            if (strcmp(argv[2], commands[i].name) == 0) {
+                char *help_argv[] = {argv[2], (char *)"--help", NULL};
+                return commands[i].run(2, help_argv);
+            }
+        }
+        fprintf(stderr, "osstream-webhook: unknown command \"%s\" (see --help)\n", argv[2]);
+        return 2;
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

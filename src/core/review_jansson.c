@@ -136,6 +136,7 @@ static void fill_request(struct osw_review *out, const json_t *req)
     out->operation = field_of(json_object_get(req, "operation"));
     out->name = field_of(json_object_get(req, "name"));
     out->sub_resource = field_of(json_object_get(req, "subResource"));
+    out->username = field_of(member(json_object_get(req, "userInfo"), "username"));
     fill_gvk(json_object_get(req, "kind"), &out->kind_type, &out->kind_group, "group",
              &out->kind_version, "version", &out->kind_kind, "kind");
     fill_gvk(json_object_get(req, "resource"), &out->resource_type, &out->resource_group, "group",

@@ -351,6 +351,21 @@ static bool gvk_member(struct reader *r, enum osw_jtype *type, const char *const
     return c == 0 || (c > 0 && read_gvk(r, names, f));
 }
 
+/* request.userInfo (members at depth 4): only `username` is read; `extra`
+ * and the rest are skipped unseen. */
+static bool read_user_info(struct reader *r, struct osw_jfield *username)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok = KEY_IS(&k, "username") ? read_field(r, 4, username) : skip(r, 4);
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
 static void reset_request(struct reader *r)
 {
     struct osw_review *out = r->out;
@@ -359,6 +374,7 @@ static void reset_request(struct reader *r)
     out->operation = absent_field;
     out->name = absent_field;
     out->sub_resource = absent_field;
+    out->username = absent_field;
     out->kind_type = OSW_JT_ABSENT;
     out->kind_group = out->kind_version = out->kind_kind = absent_field;
     out->resource_type = OSW_JT_ABSENT;
@@ -386,6 +402,11 @@ static bool read_request(struct reader *r)
             ok = read_field(r, 3, &out->name);
         } else if (KEY_IS(&k, "subResource")) {
             ok = read_field(r, 3, &out->sub_resource);
+        } else if (KEY_IS(&k, "userInfo")) {
+            enum osw_jtype t = OSW_JT_ABSENT;
+            out->username = absent_field;
+            int c = container(r, 3, &t);
+            ok = c == 0 || (c > 0 && read_user_info(r, &out->username));
         } else if (KEY_IS(&k, "kind")) {
             struct osw_jfield *f[3] = {&out->kind_group, &out->kind_version, &out->kind_kind};
             ok = gvk_member(r, &out->kind_type, kind_names, f);

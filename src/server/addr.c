@@ -52,3 +52,25 @@ enum osw_err osw_addr_resolve(const char *host, unsigned short port, struct osw_
     freeaddrinfo(res);
     return OSW_OK;
 }
+
+void osw_addr_format(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (cap == 0)
+        return;
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host)) != NULL) {
+            snprintf(buf, cap, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+            return;
+        }
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host)) != NULL) {
+            snprintf(buf, cap, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+            return;
+        }
+    }
+    snprintf(buf, cap, "unknown");
+}

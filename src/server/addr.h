@@ -9,6 +9,7 @@
 #define OSW_SERVER_ADDR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "osw/error.h"
@@ -29,5 +30,13 @@ struct osw_addr {
  */
 enum osw_err osw_addr_resolve(const char *host, unsigned short port, struct osw_addr *out,
                               struct osw_errbuf *eb);
+
+/*
+ * Writes a peer address for log lines into `buf` (NUL-terminated, cut to
+ * `cap`): "192.0.2.1:50000", "[2001:db8::1]:50000", or "unknown" for a NULL
+ * or non-IP address. `cap` of at least OSW_ADDR_TEXT_MAX is never cut.
+ */
+#define OSW_ADDR_TEXT_MAX 64
+void osw_addr_format(const struct sockaddr *sa, char *buf, size_t cap);
 
 #endif /* OSW_SERVER_ADDR_H */

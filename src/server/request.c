@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "server/addr.h"
 #include "server/route.h"
 #include "server/server_int.h"
 
@@ -296,21 +297,41 @@ static struct MHD_Response *buf_response(struct osw_buf *b)
     return r;
 }
 
-static void log_rejection(const struct osw_server *srv, const struct request *rq, const char *url,
-                          const char *method, unsigned status, struct osw_str reason)
+/* The client's address for log lines ("unknown" when MHD has none). */
+static void peer_of(struct MHD_Connection *conn, char *buf, size_t cap)
 {
-    if (!osw_log_enabled(srv->deps.log, OSW_LOG_DEBUG))
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    osw_addr_format(ci != NULL ? ci->client_addr : NULL, buf, cap);
+}
+
+/*
+ * An answer other than 200. On /validate and /mutate it is a `warn` line an
+ * operator can act on (under failurePolicy: Fail the API server refuses the
+ * object, and this line is the only trace of why): the peer, the route, the
+ * status and the one-line reason, never the body. Elsewhere (404s of
+ * scanners, probes) it stays at debug.
+ */
+static void log_rejection(const struct osw_server *srv, struct MHD_Connection *conn,
+                          const struct request *rq, const char *url, const char *method,
+                          unsigned status, struct osw_str reason)
+{
+    bool admission = is_admission(rq->route);
+    enum osw_log_level lvl = admission ? OSW_LOG_WARN : OSW_LOG_DEBUG;
+    char remote[OSW_ADDR_TEXT_MAX];
+
+    if (!osw_log_enabled(srv->deps.log, lvl))
         return;
     while (reason.len > 0 && reason.ptr[reason.len - 1] == '\n')
         reason.len--;
+    peer_of(conn, remote, sizeof(remote));
+    const char *route = admission ? rq->route->path : url;
     struct osw_log_field f[] = {
-        OSW_LOGF_CSTR("method", method),
-        OSW_LOGF_CSTR("path", url),
-        OSW_LOGF_INT("code", status),
-        OSW_LOGF_STR("reason", reason),
-        OSW_LOGF_INT("body_bytes", (long long)rq->seen),
+        OSW_LOGF_CSTR("remote", remote), OSW_LOGF_CSTR("route", route),
+        OSW_LOGF_CSTR("method", method), OSW_LOGF_INT("code", status),
+        OSW_LOGF_STR("reason", reason),  OSW_LOGF_INT("body_bytes", (long long)rq->seen),
     };
-    osw_log_write(srv->deps.log, OSW_LOG_DEBUG, "request rejected", f, sizeof(f) / sizeof(f[0]));
+    osw_log_write(srv->deps.log, lvl, "request rejected", f, sizeof(f) / sizeof(f[0]));
 }
 
 /* An answer decided before the body (404, 405, 413, 415, 500, 503). */
@@ -320,7 +341,7 @@ static enum MHD_Result answer_error(struct osw_server *srv, struct MHD_Connectio
     if (is_admission(rq->route))
         osw_metrics_request(srv->deps.metrics, endpoint_of(rq->route), OSW_OP_UNKNOWN,
                             OSW_VERDICT_ERROR, -1.0);
-    log_rejection(srv, rq, url, method, rq->status, osw_str_from_cstr(rq->reason));
+    log_rejection(srv, conn, rq, url, method, rq->status, osw_str_from_cstr(rq->reason));
     return queue(srv, conn, rq, rq->status, static_text(rq->reason), "text/plain; charset=utf-8");
 }
 
@@ -350,6 +371,8 @@ static void log_decision(const struct osw_server *srv, enum osw_endpoint ep,
             memcpy(resource + n, r->resource_resource.str.ptr, m);
         n += m;
     }
+    const char *first_cause =
+        d->has_details && d->ncauses > 0 && d->causes != NULL ? d->causes[0].reason : NULL;
     struct osw_log_field f[] = {
         OSW_LOGF_CSTR("endpoint", osw_endpoint_name(ep)),
         OSW_LOGF_STR("uid", r->uid),
@@ -360,8 +383,18 @@ static void log_decision(const struct osw_server *srv, enum osw_endpoint ep,
         OSW_LOGF_CSTR("verdict", osw_verdict_name(d->verdict)),
         OSW_LOGF_INT("code", d->verdict == OSW_VERDICT_DENIED ? d->code : 200),
         OSW_LOGF_DBL("duration_ms", secs * 1000.0),
+        /* Denials only (the last three are cut off for an allow): what
+         * tells a typo from a missing OSImageStream, and who asked. */
+        OSW_LOGF_CSTR("reason", d->reason),
+        OSW_LOGF_STR("user", r->username.type == OSW_JT_STRING ? r->username.str : OSW_STR_NULL),
+        OSW_LOGF_CSTR("cause", first_cause),
     };
-    osw_log_write(srv->deps.log, lvl, "admission", f, sizeof(f) / sizeof(f[0]));
+    size_t n_fields = sizeof(f) / sizeof(f[0]);
+    if (d->verdict != OSW_VERDICT_DENIED)
+        n_fields -= 3;
+    else if (first_cause == NULL)
+        n_fields -= 1;
+    osw_log_write(srv->deps.log, lvl, "admission", f, n_fields);
 }
 
 /* /validate and /mutate with a complete body within the limits. */
@@ -395,7 +428,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
     enum osw_op op = osw_op_from_str(a.decision.operation);
     if (a.http_status != MHD_HTTP_OK) {
         osw_metrics_request(srv->deps.metrics, ep, op, OSW_VERDICT_ERROR, -1.0);
-        log_rejection(srv, rq, url, method, (unsigned)a.http_status,
+        log_rejection(srv, conn, rq, url, method, (unsigned)a.http_status,
                       (struct osw_str){a.body.data, a.body.len});
         ret = queue(srv, conn, rq, (unsigned)a.http_status, buf_response(&a.body),
                     "text/plain; charset=utf-8");
@@ -554,7 +587,12 @@ static enum MHD_Result access_on(struct osw_server *srv, enum osw_listener liste
     if (*upload_data_size != 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        return take(srv, rq, upload_data, n) ? MHD_YES : MHD_NO;
+        if (take(srv, rq, upload_data, n))
+            return MHD_YES;
+        /* Dropped without an answer: still the operator's one line. */
+        log_rejection(srv, conn, rq, url, method, MHD_HTTP_CONTENT_TOO_LARGE,
+                      OSW_STR_LIT("request body too large; connection closed without an answer"));
+        return MHD_NO;
     }
     return answer(srv, conn, rq, url, method);
 }

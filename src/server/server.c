@@ -87,6 +87,10 @@
  * port from costing the admission port anything. */
 #define METRICS_CONNECTION_LIMIT 64u
 
+/* TLS handshake failure lines: at most this many per window. */
+#define TLS_FAIL_LOG_BURST     10u
+#define TLS_FAIL_LOG_WINDOW_MS 60000
+
 /* Body bytes buffered across all requests in flight: at least this, or 16
  * request-size limits, whichever is larger (see request.c, charge()). */
 #define BUFFERED_MIN (64ull << 20)
@@ -438,6 +442,46 @@ static void sweep_deadline(struct osw_server *srv)
                        OSW_SERVER_REQUEST_DEADLINE_MS / 1000);
 }
 
+/* Handshake messages after they are processed: the client's Finished means
+ * the client accepted the certificate and the handshake is complete (in
+ * TLS 1.2 and 1.3, full or resumed). A client that distrusts the
+ * certificate sends an alert instead; plain HTTP never gets this far. */
+static int handshake_hook(gnutls_session_t session, unsigned int htype, unsigned when,
+                          unsigned int incoming, const gnutls_datum_t *msg)
+{
+    struct osw_server_conn *sc = gnutls_db_get_ptr(session);
+
+    (void)when;
+    (void)msg;
+    if (sc != NULL && incoming && htype == GNUTLS_HANDSHAKE_FINISHED)
+        sc->handshake_done = true;
+    return 0;
+}
+
+/* A connection closed before its TLS handshake completed: unknown CA on the
+ * client's side, plain HTTP or random bytes on the TLS port, a version or
+ * cipher mismatch, or a client that went quiet. At info with the peer,
+ * rate-limited (a scanner must not flood the log): each line counts the
+ * failures left out before it. */
+static void log_handshake_failure(struct osw_server *srv, struct MHD_Connection *conn)
+{
+    unsigned long long suppressed = 0;
+    char remote[OSW_ADDR_TEXT_MAX];
+
+    if (!osw_log_enabled(srv->deps.log, OSW_LOG_INFO) ||
+        !osw_ratelimit_allow(&srv->tls_fail_log, now_ms(), &suppressed))
+        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    osw_addr_format(ci != NULL ? ci->client_addr : NULL, remote, sizeof(remote));
+    struct osw_log_field f[] = {
+        OSW_LOGF_CSTR("remote", remote),
+        OSW_LOGF_INT("suppressed", suppressed),
+    };
+    osw_log_write(srv->deps.log, OSW_LOG_INFO, "TLS handshake failed or not completed", f,
+                  suppressed > 0 ? 2 : 1);
+}
+
 /* MHD_CONNECTION_NOTIFY_STARTED comes after gnutls_init and before the
  * handshake (libmicrohttpd 0.9.75, new_connection_process_), in the thread
  * that will run the handshake; every STARTED is followed by one CLOSED.
@@ -456,6 +500,13 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
             /* Unlinked before libmicrohttpd closes the descriptor, so the
              * acceptor never shuts down a descriptor number reused since. */
             conn_unlink(srv, sc);
+            if (sc->tls && !sc->handshake_done)
+                log_handshake_failure(srv, conn);
+            /* Nothing of GnuTLS may reach `sc` once it is freed. */
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+            if (ci != NULL && ci->tls_session != NULL)
+                gnutls_db_set_ptr((gnutls_session_t)ci->tls_session, NULL);
             osw_certpair_unref(sc->pair);
             free(sc);
         }
@@ -474,9 +525,12 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
     sc->srv = srv;
     if (session != NULL) {
         sc->pair = osw_certstore_acquire(srv->deps.certs);
+        sc->tls = true;
         gnutls_db_set_ptr(session, sc);
         if (srv->narrowed)
             gnutls_handshake_set_post_client_hello_function(session, client_hello);
+        gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+                                           handshake_hook);
         if (srv->ticket_key.data != NULL)
             (void)gnutls_session_ticket_enable_server(session, &srv->ticket_key);
     }
@@ -742,6 +796,7 @@ static void free_server(struct osw_server *srv)
         gnutls_free(srv->ticket_key.data);
     }
     pthread_mutex_destroy(&srv->conns_mu);
+    osw_ratelimit_free(&srv->tls_fail_log);
     free(srv);
 }
 
@@ -800,6 +855,7 @@ enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct os
     srv->tls_min = cfg->tls_min;
     pthread_mutex_init(&srv->conns_mu, NULL);
     srv->deps = *deps;
+    osw_ratelimit_init(&srv->tls_fail_log, TLS_FAIL_LOG_BURST, TLS_FAIL_LOG_WINDOW_MS);
     srv->policy = cfg->policy;
     srv->decode = cfg->decode;
     /* Bounded so that size arithmetic on bodies cannot overflow. */

@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "obs/ratelimit.h"
 #include "server/server.h"
 
 /* Bodies over the limit are read and dropped up to this many bytes; past it
@@ -97,6 +98,7 @@ struct osw_server {
      * that key. `narrowed` false: sessions keep the daemons' priorities. */
     bool narrowed;
     gnutls_priority_t prio12[2];
+    struct osw_ratelimit tls_fail_log; /* TLS handshake failure lines */
 };
 
 /* Per TCP connection (MHD's socket_context), from NOTIFY_STARTED to CLOSED. */
@@ -115,6 +117,8 @@ struct osw_server_conn {
     atomic_llong idle_since_ms; /* when the last request ended (or the connection began) */
     atomic_bool served;         /* has completed a request (a keep-alive connection) */
     atomic_size_t held;         /* body bytes its request has charged to srv->buffered */
+    bool tls;                   /* a TLS session was set up (handshake attempted) */
+    bool handshake_done;        /* the client's Finished arrived: the handshake succeeded */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC in `ts`. */

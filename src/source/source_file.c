@@ -69,6 +69,44 @@ static void seen_move(struct seen *to, struct seen *from)
     memset(from, 0, sizeof(*from));
 }
 
+/* `oc get osimagestream -o yaml` prints a List (or the API an
+ * OSImageStreamList, whose items lack kind and apiVersion) around the one
+ * object: that object, given the list's kind and apiVersion when it has
+ * none. `*out` is a new reference; OSW_EBADOBJ when the list does not hold
+ * exactly one item. `doc` is borrowed. */
+static enum osw_err unwrap_list(const char *path, json_t *doc, json_t **out, struct osw_errbuf *eb)
+{
+    const char *kind = json_string_value(json_object_get(doc, "kind"));
+    json_t *items = json_object_get(doc, "items");
+    size_t n = kind ? strlen(kind) : 0;
+
+    *out = NULL;
+    if (n < 4 || strcmp(kind + n - 4, "List") != 0 || !json_is_array(items)) {
+        *out = json_incref(doc);
+        return OSW_OK;
+    }
+    if (json_array_size(items) != 1)
+        return osw_errbuf_set(eb, OSW_EBADOBJ, "%s: %s holds %zu items; expected one OSImageStream",
+                              path, kind, json_array_size(items));
+    json_t *item = json_copy(json_array_get(items, 0));
+    if (!item)
+        return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+    if (strcmp(kind, "OSImageStreamList") == 0) {
+        json_t *av = json_object_get(doc, "apiVersion");
+        if (!json_object_get(item, "kind") &&
+            json_object_set_new(item, "kind", json_string("OSImageStream")) != 0)
+            goto oom;
+        if (!json_object_get(item, "apiVersion") && av &&
+            json_object_set(item, "apiVersion", av) != 0)
+            goto oom;
+    }
+    *out = item;
+    return OSW_OK;
+oom:
+    json_decref(item);
+    return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+}
+
 /* Parses the bytes of the file at `path` into a snapshot; `eb` then starts
  * with the path ("PATH: field: reason" or "PATH:LINE:COL: reason"). */
 static enum osw_err parse_bytes(const char *path, const char *data, size_t len,
@@ -90,9 +128,23 @@ static enum osw_err parse_bytes(const char *path, const char *data, size_t len,
                              path, json_array_size(docs));
         goto out;
     }
-    err = osw_osis_parse(json_array_get(docs, 0), out, &inner);
+    json_t *obj = NULL;
+    err = unwrap_list(path, json_array_get(docs, 0), &obj, eb);
     if (err != OSW_OK)
+        goto out;
+    err = osw_osis_parse(obj, out, &inner);
+    if (err == OSW_EBADOBJ && json_object_get(obj, "status") == NULL &&
+        osw_str_eq_cstr(osw_str_from_cstr(json_string_value(json_object_get(obj, "kind"))),
+                        "OSImageStream"))
+        /* A GitOps manifest (spec only): the streams are in the status the
+         * Machine Config Operator writes. */
+        osw_errbuf_set(eb, err,
+                       "%s: %s; the streams are in status, which a manifest does not have: "
+                       "export the cluster's object with oc get osimagestream cluster -o yaml",
+                       path, inner.msg);
+    else if (err != OSW_OK)
         osw_errbuf_set(eb, err, "%s: %s", path, inner.msg);
+    json_decref(obj);
 out:
     json_decref(docs);
     return err;

@@ -13,13 +13,12 @@
 #include "tls/certstore.h"
 #include "tls/certstore_clock.h"
 
-#include "sys/fileio.h"
-#include "sys/filewatch.h"
-
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +27,9 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+
+#include "sys/fileio.h"
+#include "sys/filewatch.h"
 
 #define MAX_FILE_BYTES ((size_t)1024 * 1024) /* a PEM chain is a few KiB */
 #define DIGEST_LEN     32                    /* SHA-256 */
@@ -39,7 +41,12 @@ struct osw_certpair {
     gnutls_pcert_st *pcerts; /* owned, npcerts entries; [0] is the leaf */
     gnutls_privkey_t key;    /* owned */
     double not_after;        /* leaf notAfter, Unix seconds */
+    char subject[512];       /* leaf subject DN (RFC 4514), for logs; cut if longer */
+    char sans[1024];         /* leaf SANs, "DNS:a, IP:127.0.0.1", for logs; cut if longer */
 };
+
+/* Certificates that expire within this many seconds are logged at warn. */
+#define EXPIRY_WARN_S (30.0 * 24 * 3600)
 
 /* What is on disk, by digest: two checks with the same id saw the same bytes
  * (or the same read error). */
@@ -146,6 +153,47 @@ static void pair_free(struct osw_certpair *p)
     free(p);
 }
 
+/* Appends `text` to the NUL-terminated `buf` of `cap` bytes, cutting it. */
+static void append(char *buf, size_t cap, const char *text)
+{
+    size_t n = strlen(buf);
+    if (n + 1 < cap)
+        snprintf(buf + n, cap - n, "%s", text);
+}
+
+/* The leaf's subject and subject alternative names, as log lines show them.
+ * Only DNS names and IP addresses are listed: they are what clients check. */
+static void describe_leaf(struct osw_certpair *p, gnutls_x509_crt_t crt)
+{
+    gnutls_datum_t dn = {NULL, 0};
+
+    p->subject[0] = '\0';
+    p->sans[0] = '\0';
+    if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0 && dn.data != NULL)
+        snprintf(p->subject, sizeof(p->subject), "%s", (const char *)dn.data);
+    gnutls_free(dn.data);
+    for (unsigned seq = 0; seq < 64; seq++) {
+        char san[256], text[300];
+        size_t size = sizeof(san) - 1;
+        unsigned critical = 0;
+        int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, san, &size, &critical);
+        if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+            break;
+        if (type == GNUTLS_SAN_DNSNAME) {
+            san[size < sizeof(san) ? size : sizeof(san) - 1] = '\0';
+            snprintf(text, sizeof(text), "%sDNS:%s", p->sans[0] ? ", " : "", san);
+        } else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16)) {
+            char ip[INET6_ADDRSTRLEN];
+            if (inet_ntop(size == 4 ? AF_INET : AF_INET6, san, ip, sizeof(ip)) == NULL)
+                continue;
+            snprintf(text, sizeof(text), "%sIP:%s", p->sans[0] ? ", " : "", ip);
+        } else {
+            continue; /* another kind, or one too long to show */
+        }
+        append(p->sans, sizeof(p->sans), text);
+    }
+}
+
 static enum osw_err import_chain(struct osw_certpair *p, const char *path,
                                  const struct file_read *f, struct osw_errbuf *eb)
 {
@@ -177,6 +225,7 @@ static enum osw_err import_chain(struct osw_certpair *p, const char *path,
         goto out;
     }
     p->not_after = (double)na;
+    describe_leaf(p, crts[0]);
 out:
     for (unsigned i = 0; i < ncrt; i++)
         gnutls_x509_crt_deinit(crts[i]);
@@ -306,16 +355,34 @@ static void format_time(double unix_seconds, char *buf, size_t len)
         snprintf(buf, len, "%.0f", unix_seconds);
 }
 
+/* The served certificate at start-up and at each reload: what an operator
+ * checks first when clients stop trusting the webhook. At warn when it has
+ * expired or expires within 30 days, so that it is seen before it bites. */
 static void log_pair(const struct osw_certstore *st, const char *msg, const struct osw_certpair *p)
 {
     char na[64];
+    double left = p->not_after - (double)time(NULL);
+    enum osw_log_level lvl = left < EXPIRY_WARN_S ? OSW_LOG_WARN : OSW_LOG_INFO;
+    const char *state = left <= 0 ? "expired" : left < EXPIRY_WARN_S ? "expires soon" : "valid";
+
     format_time(p->not_after, na, sizeof(na));
     struct osw_log_field fields[] = {
         OSW_LOGF_CSTR("cert_file", st->cert_path),
         OSW_LOGF_CSTR("key_file", st->key_path),
+        OSW_LOGF_CSTR("subject", p->subject),
+        OSW_LOGF_CSTR("sans", p->sans),
         OSW_LOGF_CSTR("not_after", na),
+        OSW_LOGF_CSTR("validity", state),
+        OSW_LOGF_INT("days_left", (long long)(left / 86400.0)),
     };
-    osw_log_write(st->log, OSW_LOG_INFO, msg, fields, sizeof(fields) / sizeof(fields[0]));
+    osw_log_write(st->log, lvl, msg, fields, sizeof(fields) / sizeof(fields[0]));
+}
+
+void osw_certstore_log_current(struct osw_certstore *st)
+{
+    struct osw_certpair *p = osw_certstore_acquire(st);
+    log_pair(st, "serving certificate", p);
+    osw_certpair_unref(p);
 }
 
 /* Makes `p` current (takes the caller's reference) and drops the old one:

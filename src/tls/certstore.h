@@ -48,6 +48,12 @@ void osw_certstore_free(struct osw_certstore *st);
  * reload succeeded. */
 enum osw_err osw_certstore_check(struct osw_certstore *st);
 
+/* Logs the served certificate (subject, SANs, notAfter) once: at info, or
+ * at warn when it has expired or expires within 30 days. The store logs the
+ * same line by itself at every reload; `serve` calls this once start-up has
+ * succeeded (the first load is silent, see osw_certstore_new). */
+void osw_certstore_log_current(struct osw_certstore *st);
+
 /* A new reference to the current pair (never NULL once created). Thread-safe. */
 struct osw_certpair *osw_certstore_acquire(struct osw_certstore *st);
 void osw_certpair_unref(struct osw_certpair *p); /* NULL is fine */

@@ -33,7 +33,8 @@ struct conv {
     struct osw_yaml_limits lim;
     struct anchor *anchors; /* of the current document */
     size_t nanchors, capanchors;
-    size_t nodes; /* produced so far in the stream */
+    size_t nodes;       /* produced so far in the current document */
+    size_t alias_nodes; /* copied by aliases so far in the whole stream */
     struct osw_errbuf *eb;
 };
 
@@ -381,7 +382,7 @@ static enum osw_err convert_node(struct conv *c, yaml_event_t *ev, size_t depth,
         const struct anchor *a = find_anchor(c, ev->data.alias.anchor);
         if (!a)
             return at_mark(c, OSW_EINVAL, ev->start_mark, "unknown anchor");
-        if (a->nodes > c->lim.max_nodes - c->nodes)
+        if (a->nodes > c->lim.max_nodes - c->nodes || a->nodes > c->lim.max_nodes - c->alias_nodes)
             return at_mark(c, OSW_ETOOBIG, ev->start_mark,
                            "document has too many nodes (aliases expand too far)");
         if (depth - 1 + a->depth > c->lim.max_depth)
@@ -390,6 +391,7 @@ static enum osw_err convert_node(struct conv *c, yaml_event_t *ev, size_t depth,
         if (!v)
             return osw_errbuf_set(c->eb, OSW_ENOMEM, "out of memory");
         c->nodes += a->nodes;
+        c->alias_nodes += a->nodes;
         *nodes = a->nodes;
         *sub_depth = a->depth;
         *out = v;
@@ -496,6 +498,11 @@ enum osw_err osw_yaml_parse(const char *data, size_t len, const struct osw_yaml_
             goto out;
         }
         json_t *doc = NULL;
+        /* The node budget is per document: nodes written out in full are
+         * bounded by the input's size anyway, so 100,000 small pools in one
+         * file are read as they are in two. Alias copies, which are not,
+         * stay bounded over the whole stream (c.alias_nodes). */
+        c.nodes = 0;
         err = convert_document(&c, &doc);
         clear_anchors(&c); /* anchors are scoped to their document */
         if (err != OSW_OK)

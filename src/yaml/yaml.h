@@ -16,8 +16,9 @@
 
 #include "osw/error.h"
 
-/* Default budget: nodes produced over a whole stream (aliases count every
- * node they expand to) and nesting depth (aliases included). */
+/* Default budget: nodes produced per document (aliases count every node
+ * they expand to), nodes copied by aliases over the whole stream, and
+ * nesting depth (aliases included). */
 #define OSW_YAML_MAX_NODES 1000000
 #define OSW_YAML_MAX_DEPTH 256
 
@@ -45,7 +46,8 @@ struct osw_yaml_limits {
  *   type); a duplicate key, a collection key or an alias key is an error.
  *   `<<` is an ordinary key (YAML 1.2 has no merge keys).
  * - aliases are expanded into copies; every expanded node counts against
- *   `limits->max_nodes` and the depth it reaches against `max_depth`.
+ *   `limits->max_nodes` (for its document, and for all alias copies of the
+ *   stream together) and the depth it reaches against `max_depth`.
  *
  * `limits` may be NULL (defaults above). `data` need not be NUL-terminated.
  * Errors: OSW_EINVAL for a syntax or conversion error, OSW_ETOOBIG when a

@@ -128,6 +128,34 @@ def certs():
             "key": os.path.join(d, "tls.key")}
 
 
+def expired_pair(d, name="old.example"):
+    """Writes a self-signed certificate for `name` that expired on
+    2021-01-01, and its key, into directory `d` (openssl's `ca` command is
+    the one that takes a past end date). Returns (crt, key) paths; raises
+    unittest.SkipTest without openssl."""
+    if shutil.which("openssl") is None:
+        raise unittest.SkipTest("openssl not installed")
+    os.makedirs(os.path.join(d, "db"), exist_ok=True)
+    open(os.path.join(d, "db", "index.txt"), "w").close()
+    with open(os.path.join(d, "db", "serial"), "w") as f:
+        f.write("01\n")
+    with open(os.path.join(d, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = db/index.txt\nserial = db/serial\n"
+                "new_certs_dir = db\ndefault_md = sha256\npolicy = p\n"
+                "copy_extensions = copy\nunique_subject = no\n[p]\ncommonName = supplied\n")
+    for args in (["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                  "-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=" + name,
+                  "-addext", "subjectAltName=DNS:" + name],
+                 ["ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "expired.key",
+                  "-in", "expired.csr", "-out", "expired.crt", "-startdate", "20200101000000Z",
+                  "-enddate", "20210101000000Z"]):
+        p = subprocess.run(["openssl"] + args, cwd=d, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=t(30))
+        if p.returncode != 0:
+            raise RuntimeError("openssl %s failed: %s" % (args[0], p.stderr.decode()))
+    return os.path.join(d, "expired.crt"), os.path.join(d, "expired.key")
+
+
 def client_context(cafile=None):
     ctx = ssl.create_default_context(cafile=cafile or certs()["ca"])
     ctx.check_hostname = True

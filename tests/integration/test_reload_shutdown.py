@@ -293,6 +293,53 @@ class Shutdown(unittest.TestCase):
         rc = srv.wait_exit(h.t(5) + 1.0 - (time.monotonic() - t0) + 0.3)
         self.assertEqual(rc, 0, "exit status %r after SIGINT" % rc)
 
+    def test_second_signal_ends_the_delay(self):
+        """A person who pressed Ctrl-C (or an orchestrator that sent SIGTERM
+        again) is not kept waiting for the rest of --shutdown-delay; a request
+        in flight is still answered."""
+        for first, second in ((signal.SIGTERM, signal.SIGTERM), (signal.SIGTERM, signal.SIGINT)):
+            srv = self.start("60s")
+            srv.signal(first)
+            deadline = time.monotonic() + h.t(2)
+            while time.monotonic() < deadline and srv.get("/readyz").status != 503:
+                time.sleep(0.02)
+            # Still serving during the delay.
+            self.assertEqual(srv.get("/healthz").status, 200)
+            self.assertIsNone(srv.wait_exit(0.3), "exited before the second signal")
+            # A body in flight across the second signal is answered.
+            raw = srv.raw()
+            body = json.dumps(review(mcp("p", stream="rhel-10"))).encode()
+            head = ("POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\n\r\n" % len(body)).encode()
+            raw.send(head + body[:10])
+            time.sleep(0.1)
+            t0 = time.monotonic()
+            srv.signal(second)
+            time.sleep(0.1)
+            raw.send(body[10:])
+            self.assertEqual(raw.read_response().status, 200)
+            raw.close()
+            rc = srv.wait_exit(h.t(5))
+            took = time.monotonic() - t0
+            self.assertEqual(rc, 0, "exit status %r (None: still waiting out the delay)" % rc)
+            self.assertLess(took, h.t(5))
+            self.assertIn("second signal", srv.stderr())
+            srv.kill()
+            self.srv = None
+
+    def test_delay_is_capped(self):
+        p = h.run(["serve", "--listen", "127.0.0.1:%d" % h.free_port(), "--tls-cert-file",
+                   h.certs()["crt"], "--tls-private-key-file", h.certs()["key"],
+                   "--osimagestream-file", os.path.join(h.DATA, "osimagestream.yaml"),
+                   "--shutdown-delay", "11m"], timeout=h.t(10))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn("at most 10m", p.stderr.decode())
+        p = h.run(["serve", "--shutdown-delay", "5"], timeout=h.t(10))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn('--shutdown-delay: "5" is not a duration; use a number and a unit, e.g. 5s',
+                      p.stderr.decode())
+
     def test_sigterm_no_delay_exits_fast(self):
         srv = self.start("0s")
         idle = srv.conn()

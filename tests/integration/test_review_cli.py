@@ -226,6 +226,65 @@ class ReviewCLI(unittest.TestCase):
         for w in resp["warnings"]:
             self.assertLess(len(w), 120)
 
+    def test_review_without_osimagestream_says_so(self):
+        """The server's bytes on stdout, and one stderr line saying that no
+        OSImageStream was given (so the 503 denial is no surprise)."""
+        body = json.dumps(review(mcp("n", stream="rhel-10"))).encode()
+        p = run(["review"], stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["response"]["status"]["code"], 503)
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn("no --osimagestream-file", p.stderr.decode())
+        p = run(["review", "--osimagestream-file", OSIS_YAML], stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, b"")
+
+    def test_review_given_yaml_says_what_it_reads(self):
+        p = run(["review", "--osimagestream-file", OSIS_YAML,
+                 os.path.join(h.DATA, "mcp-infra-custom.yaml")])
+        self.assertFailsOneLine(p, "yaml pool")
+        self.assertIn("JSON AdmissionReview", p.stderr.decode())
+        p = run(["review", "--osimagestream-file", OSIS_YAML, self.tmp])
+        self.assertFailsOneLine(p, "directory")
+        self.assertIn("is a directory", p.stderr.decode())
+        self.assertNotIn("read error", p.stderr.decode())
+
+    def test_osimagestream_list_with_one_item_is_accepted(self):
+        """`oc get osimagestream -o yaml` prints a List holding the object."""
+        with open(OSIS_YAML) as f:
+            obj = f.read()
+        item = "\n".join("    " + l if l else l for l in obj.splitlines())
+        lst = "apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: \"\"\nitems:\n  -" + item[3:] + "\n"
+        f = self.write("osis-list.yaml", lst)
+        body = json.dumps(review(mcp("l", stream="rhel-8"))).encode()
+        p = run(["review", "--osimagestream-file", f], stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('supported values: \\"rhel-9\\", \\"rhel-10\\"', p.stdout.decode())
+        # The API's OSImageStreamList: items without kind and apiVersion.
+        api = {"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "OSImageStreamList",
+               "items": [{"metadata": {"name": "cluster"}, "status": {
+                   "defaultStream": "rhel-9", "availableStreams": [
+                       {"name": n, "osImage": a, "osExtensionsImage": b}
+                       for n, (a, b) in h.STREAMS.items()]}}]}
+        f2 = self.write("osis-list.json", json.dumps(api))
+        p = self.check(os.path.join(h.DATA, "mcp-infra-custom.yaml"), osis=f2)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # Two items are refused, saying so.
+        api["items"].append(api["items"][0])
+        f3 = self.write("osis-two.json", json.dumps(api))
+        p = run(["review", "--osimagestream-file", f3], stdin=body)
+        self.assertFailsOneLine(p, "two items", 2)
+        self.assertIn("2 items", p.stderr.decode())
+
+    def test_osimagestream_manifest_without_status_gets_a_hint(self):
+        f = self.write("gitops-osis.yaml", "apiVersion: machineconfiguration.openshift.io/v1\n"
+                       "kind: OSImageStream\nmetadata:\n  name: cluster\nspec:\n"
+                       "  defaultStream: rhel-9\n")
+        p = self.check(os.path.join(h.DATA, "mcp-infra-custom.yaml"), osis=f)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn("oc get osimagestream cluster -o yaml", p.stderr.decode())
+
     def test_review_help(self):
         p = run(["review", "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -331,6 +390,84 @@ class ReviewCLI(unittest.TestCase):
         p = run(["check", "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("--osimagestream-file", p.stdout.decode())
+        self.assertIn("Exit status", p.stdout.decode())
+        # `help check` is `check --help`.
+        q = run(["help", "check"])
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertEqual(q.stdout, p.stdout)
+        q = run(["help", "frobnicate"])
+        self.assertEqual(q.returncode, 2, q.stderr)
+        self.assertTrue(h.one_line(q.stderr), q.stderr)
+        for cmd in ("serve", "review", "gen-certs"):
+            q = run(["help", cmd])
+            self.assertEqual(q.returncode, 0, q.stderr)
+            self.assertIn("Exit status:", q.stdout.decode(), cmd)
+
+    def test_check_lines_name_their_file(self):
+        f = self.write("pools.yaml", self.pool_yaml("worker", "rhel-8"))
+        p = self.check(f)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertTrue(p.stdout.decode().startswith(f + ": worker: denied: "), p.stdout)
+        p = self.check("-", stdin=self.pool_yaml("worker", "rhel-9").encode())
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout.decode(), "-: worker: allowed\n")
+
+    def test_check_raw_api_list_is_judged(self):
+        """`oc get mcp -o json` prints a MachineConfigPoolList whose items have
+        no kind or apiVersion: a pool asking for an unknown stream in it is
+        denied, not skipped."""
+        lst = {"apiVersion": "machineconfiguration.openshift.io/v1",
+               "kind": "MachineConfigPoolList", "metadata": {"resourceVersion": "1"},
+               "items": [{"metadata": {"name": "master"}, "spec": {}},
+                         {"metadata": {"name": "worker"},
+                          "spec": {"osImageStream": {"name": "rhel-11"}}}]}
+        f = self.write("mcps.json", json.dumps(lst))
+        p = self.check(f)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertEqual(lines[0], f + ": master: allowed")
+        self.assertTrue(lines[1].startswith(f + ": worker: denied: "), lines[1])
+        self.assertIn('Unsupported value: "rhel-11"', lines[1])
+
+    def test_check_without_pools_says_so(self):
+        f = self.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+        p = self.check(f)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, b"")
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn(f + ": no MachineConfigPools found", p.stderr.decode())
+        p = self.check("-", stdin=b"")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("-: no MachineConfigPools found", p.stderr.decode())
+
+    def test_check_reads_a_directory(self):
+        d = os.path.join(self.tmp, "gitops")
+        os.makedirs(os.path.join(d, "nested"))
+        self.write("gitops/20-b.yml", self.pool_yaml("b", "rhel-8"))
+        self.write("gitops/10-a.yaml", self.pool_yaml("a", "rhel-9"))
+        self.write("gitops/30-c.json", json.dumps(mcp("c", stream="rhel-10")))
+        self.write("gitops/40-d.txt", self.pool_yaml("d-ignored", "rhel-8"))
+        self.write("gitops/nested/50-e.yaml", self.pool_yaml("e", "rhel-10"))
+        p = self.check(d)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        names = [l.split(": ")[1] for l in p.stdout.decode().splitlines()]
+        self.assertEqual(names, ["a", "b", "c"])
+        self.assertIn(os.path.join(d, "20-b.yml") + ": b: denied: ", p.stdout.decode())
+        p = run(["check", "-R", "--osimagestream-file", OSIS_YAML, d])
+        names = [l.split(": ")[1] for l in p.stdout.decode().splitlines()]
+        self.assertEqual(names, ["a", "b", "c", "e"])
+
+    def test_check_many_pools_in_one_file(self):
+        """The YAML reader's node budget is per document: 100,000 small pools
+        in one file are checked as they are when split in two."""
+        n = 100000
+        doc = ("apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfigPool\n"
+               "metadata:\n  name: p%d\nspec:\n  osImageStream:\n    name: rhel-9\n")
+        f = self.write("many.yaml", "---\n".join(doc % i for i in range(n)))
+        p = run(["check", "--osimagestream-file", OSIS_YAML, f], timeout=h.t(120))
+        self.assertEqual(p.returncode, 0, p.stderr[-500:])
+        self.assertEqual(p.stdout.count(b": allowed\n"), n)
 
     # -- gen-certs ------------------------------------------------------------------
     def test_gen_certs(self):
@@ -344,7 +481,7 @@ class ReviewCLI(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(files[2]).st_mode), 0o600)
         if shutil.which("openssl"):
             for check in (["-verify_hostname", "localhost"], ["-verify_hostname", "osw.example.svc"],
-                          ["-verify_ip", "127.0.0.1"]):
+                          ["-verify_ip", "127.0.0.1"], ["-verify_ip", "::1"]):
                 o = subprocess.run(["openssl", "verify", "-CAfile", files[0]] + check + [files[1]],
                                    capture_output=True, timeout=10)
                 self.assertEqual(o.returncode, 0, (check, o.stdout, o.stderr))
@@ -413,11 +550,85 @@ class ReviewCLI(unittest.TestCase):
             proc.terminate()
             proc.wait(timeout=10)
 
+    def test_gen_certs_ip_sans_verify(self):
+        """An IP literal given to --dns-name, or --ip-address, is an IP SAN that
+        openssl verifies as an address."""
+        if not shutil.which("openssl"):
+            self.skipTest("openssl not installed")
+        d = os.path.join(self.tmp, "ip")
+        p = run(["gen-certs", "--dir", d, "--dns-name", "localhost", "--dns-name", "192.0.2.10",
+                 "--ip-address", "2001:db8::5"], timeout=h.t(30))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"IP: 192.0.2.10", p.stdout)
+        ca, crt = os.path.join(d, "ca.crt"), os.path.join(d, "tls.crt")
+        for ip in ("192.0.2.10", "2001:db8::5", "127.0.0.1", "::1"):
+            o = subprocess.run(["openssl", "verify", "-CAfile", ca, "-verify_ip", ip, crt],
+                               capture_output=True, timeout=10)
+            self.assertEqual(o.returncode, 0, (ip, o.stdout, o.stderr))
+        for ip in ("192.0.2.11", "::2"):
+            o = subprocess.run(["openssl", "verify", "-CAfile", ca, "-verify_ip", ip, crt],
+                               capture_output=True, timeout=10)
+            self.assertNotEqual(o.returncode, 0, ip)
+        # An address is no DNS name.
+        o = subprocess.run(["openssl", "verify", "-CAfile", ca, "-verify_hostname", "192.0.2.10",
+                            crt], capture_output=True, timeout=10)
+        self.assertNotEqual(o.returncode, 0)
+
+    def test_gen_certs_refuses_bad_names_saying_what_is_allowed(self):
+        d = os.path.join(self.tmp, "bad")
+        for name in ("a" * 64 + ".example", "under_score.example", "a..b"):
+            p = run(["gen-certs", "--dir", d, "--dns-name", name])
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertTrue(h.one_line(p.stderr), p.stderr)
+            self.assertIn("63 characters", p.stderr.decode())
+        self.assertFalse(os.path.exists(d))
+
+    def make_certs(self, d):
+        if not shutil.which("make"):
+            self.skipTest("make not installed")
+        return subprocess.run(["make", "-s", "-C", h.SRC, "certs-refresh", "CERTS=" + d,
+                               "BIN=" + h.BIN], capture_output=True, timeout=h.t(60))
+
+    def test_make_certs_recovers(self):
+        """`make run` goes through `make certs`: a missing file or an expired
+        serving certificate gives three new files, not "ca.crt already exists"."""
+        d = os.path.join(self.tmp, "mk")
+        p = self.make_certs(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        files = [os.path.join(d, n) for n in ("ca.crt", "tls.crt", "tls.key")]
+        first = [open(f, "rb").read() for f in files]
+        # Nothing to do when all three are there and valid.
+        p = self.make_certs(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([open(f, "rb").read() for f in files], first)
+        # A missing key: all three again, and they belong together.
+        os.unlink(files[2])
+        p = self.make_certs(d)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        second = [open(f, "rb").read() for f in files]
+        self.assertNotEqual(second[0], first[0])
+        self.assertNotEqual(second[1], first[1])
+        if shutil.which("openssl"):
+            o = subprocess.run(["openssl", "verify", "-CAfile", files[0], files[1]],
+                               capture_output=True, timeout=10)
+            self.assertEqual(o.returncode, 0, o.stderr)
+            # An expired serving certificate is replaced too.
+            crt, _ = h.expired_pair(os.path.join(self.tmp, "exp"))
+            shutil.copy(crt, files[1])
+            p = self.make_certs(d)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            o = subprocess.run(["openssl", "x509", "-checkend", "86400", "-noout", "-in", files[1]],
+                               capture_output=True, timeout=10)
+            self.assertEqual(o.returncode, 0, "expired certificate kept")
+            self.assertEqual(stat.S_IMODE(os.stat(files[2]).st_mode), 0o600)
+
     def test_gen_certs_help(self):
         p = run(["gen-certs", "--help"])
         self.assertEqual(p.returncode, 0, p.stderr)
-        for flag in ("--dir", "--dns-name", "--force"):
+        for flag in ("--dir", "--dns-name", "--ip-address", "--force"):
             self.assertIn(flag, p.stdout.decode())
+        for words in ("discarded", "not for a cluster", "365 days", "10 years", "Exit status"):
+            self.assertIn(words, p.stdout.decode())
 
     # -- global -------------------------------------------------------------------
     def test_version_and_help(self):
@@ -470,7 +681,8 @@ class ReviewCLI(unittest.TestCase):
                       ["--shutdown-delay", "forever"], ["--shutdown-delay", "5"],
                       ["--max-request-bytes", "-1"], ["--max-request-bytes", "lots"]):
             with self.subTest(" ".join(extra)):
-                self.serve_fails(extra, " ".join(extra))
+                p = self.serve_fails(extra, " ".join(extra))
+                self.assertIn(extra[0], p.stderr.decode())  # names the flag
 
     def test_serve_missing_cert_files(self):
         c = h.certs()
@@ -516,8 +728,14 @@ class ReviewCLI(unittest.TestCase):
 
     def test_env_variables_and_flag_precedence(self):
         c = h.certs()
-        # A bad value through the environment is refused: the variable is read.
-        self.serve_fails([], "OSSTREAM_LOG_LEVEL=loud", env={"OSSTREAM_LOG_LEVEL": "loud"})
+        # A bad value through the environment is refused: the variable is read,
+        # and the error names it (not the flag) with what it accepts.
+        p = self.serve_fails([], "OSSTREAM_LOG_LEVEL=loud", env={"OSSTREAM_LOG_LEVEL": "loud"})
+        self.assertIn('OSSTREAM_LOG_LEVEL: "loud" is not one of debug|info|warn|error',
+                      p.stderr.decode())
+        p = self.serve_fails([], "OSSTREAM_SHUTDOWN_DELAY=5", env={"OSSTREAM_SHUTDOWN_DELAY": "5"})
+        self.assertIn('OSSTREAM_SHUTDOWN_DELAY: "5" is not a duration; use', p.stderr.decode())
+        self.assertNotIn("--shutdown-delay", p.stderr.decode())
         # Everything through the environment.
         srv = h.Server(log_level=None, args=[])
         srv.env = { "OSSTREAM_TLS_CERT_FILE": c["crt"],

@@ -66,6 +66,8 @@ static inline const char *review_diff(const struct osw_review *a, const struct o
         return "name";
     if (!review_diff_field(&a->sub_resource, &b->sub_resource))
         return "sub_resource";
+    if (!review_diff_field(&a->username, &b->username))
+        return "username";
     if (a->kind_type != b->kind_type)
         return "kind_type";
     if (!review_diff_field(&a->kind_group, &b->kind_group) ||

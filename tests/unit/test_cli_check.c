@@ -2,9 +2,11 @@
 /*
  * Tests of the `check` command, called as main calls it, with stdout and
  * stderr captured: verdict lines and exit codes for allowed and denied pools
- * (with the server's status.message), Lists, multi-document files with empty
- * documents, objects that are not pools, stdin, and every exit-2 path (bad
- * flags, invalid OSImageStream, unreadable or unparsable manifests).
+ * (with the server's status.message), each line naming its file, Lists and
+ * `<Kind>List`s as the API returns them, multi-document files with empty
+ * documents, objects that are not pools, files without pools (said on
+ * stderr), directories (-R), stdin, and every exit-2 path (bad flags,
+ * invalid OSImageStream, unreadable or unparsable manifests).
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -119,22 +121,97 @@ static void test_allowed(void **state)
     static struct result r;
     run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/pools.yaml", NULL);
     assert_int_equal(r.rc, 0);
-    assert_string_equal(r.out, "infra: allowed\n"
-                               "default-stream: allowed\n"
-                               "listed-rhel-9: allowed\n");
+    assert_string_equal(r.out, CHECKD "/pools.yaml: infra: allowed\n" CHECKD
+                                      "/pools.yaml: default-stream: allowed\n" CHECKD
+                                      "/pools.yaml: listed-rhel-9: allowed\n");
     assert_string_equal(r.err, "");
 
     /* The = form, JSON OSImageStream, several files, one without pools. */
     run(&r, NULL, "--osimagestream-file=" D "/osimagestream.json", CHECKD "/no-pools.yaml",
         D "/mcp-infra-custom.yaml", D "/mcp-worker-rhel10.json", NULL);
     assert_int_equal(r.rc, 0);
-    assert_string_equal(r.out, "infra: allowed\n"
-                               "worker: allowed\n");
+    assert_string_equal(r.out, D "/mcp-infra-custom.yaml: infra: allowed\n" D
+                                 "/mcp-worker-rhel10.json: worker: allowed\n");
+    assert_string_equal(r.err, "osstream-webhook check: " CHECKD
+                               "/no-pools.yaml: no MachineConfigPools found\n");
+}
 
-    /* Nothing to check is success, with no line. */
+/* A check that found nothing says so: no pool is no pass in silence. */
+static void test_no_pools_warns(void **state)
+{
+    (void)state;
+    static struct result r;
     run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/no-pools.yaml", NULL);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, "");
+    assert_string_equal(r.err, "osstream-webhook check: " CHECKD
+                               "/no-pools.yaml: no MachineConfigPools found\n");
+
+    run(&r, CHECKD "/no-pools.yaml", "--osimagestream-file", OSIS, "-", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.err, "osstream-webhook check: -: no MachineConfigPools found\n");
+
+    /* A directory without manifests, and one pool in another file. */
+    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/empty-dir", D "/mcp-infra-custom.yaml",
+        NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, D "/mcp-infra-custom.yaml: infra: allowed\n");
+    assert_string_equal(r.err, "osstream-webhook check: " CHECKD
+                               "/empty-dir: no MachineConfigPools found\n");
+}
+
+/* A MachineConfigPoolList as `oc get mcp -o json` prints it: items without
+ * kind and apiVersion are pools all the same. */
+static void test_api_list(void **state)
+{
+    (void)state;
+    static struct result r;
+    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/api-list.json", NULL);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(count_lines(r.out), 3);
+    assert_contains(r.out, CHECKD "/api-list.json: master: allowed\n");
+    assert_contains(r.out, CHECKD "/api-list.json: worker: denied: "
+                                  "MachineConfigPool.machineconfiguration.openshift.io \"worker\" "
+                                  "is invalid: spec.osImageStream.name: Unsupported value: "
+                                  "\"rhel-8\"");
+    assert_contains(r.out, CHECKD "/api-list.json: infra: allowed\n");
+    assert_string_equal(r.err, "");
+}
+
+/* A directory is its *.yaml, *.yml and *.json files in name order; -R (or
+ * --recursive) descends into subdirectories. */
+static void test_directory(void **state)
+{
+    (void)state;
+    static struct result r;
+    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/dir", NULL);
+    assert_int_equal(r.rc, 1);
+    assert_string_equal(r.out, CHECKD "/dir/a-allowed.yaml: dir-a: allowed\n" CHECKD
+                                      "/dir/b-denied.yml: dir-b: denied: "
+                                      "MachineConfigPool.machineconfiguration.openshift.io "
+                                      "\"dir-b\" is invalid: spec.osImageStream.name: "
+                                      "Unsupported value: \"rhel-8\": supported values: "
+                                      "\"rhel-9\", \"rhel-10\". " SENTENCE "\n" CHECKD
+                                      "/dir/c.json: dir-c: allowed\n");
+    assert_string_equal(r.err, "");
+
+    run(&r, NULL, "-R", "--osimagestream-file", OSIS, CHECKD "/dir/", NULL);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(count_lines(r.out), 4);
+    assert_contains(r.out, CHECKD "/dir/c.json: dir-c: allowed\n" CHECKD
+                                  "/dir/sub/d.yaml: dir-sub-d: allowed\n");
+    assert_true(strstr(r.out, "not-read-txt") == NULL);
+
+    run(&r, NULL, "--recursive", "--osimagestream-file", OSIS, CHECKD "/dir/sub", NULL);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.out, CHECKD "/dir/sub/d.yaml: dir-sub-d: allowed\n");
+
+    /* An unparsable file in a directory stops everything, naming it. */
+    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD, NULL);
+    assert_int_equal(r.rc, 2);
+    assert_string_equal(r.out, "");
+    assert_contains(r.err, CHECKD "/unparsable.yaml:5:5: ");
+    assert_int_equal(count_lines(r.err), 1);
 }
 
 static void test_denied(void **state)
@@ -144,9 +221,9 @@ static void test_denied(void **state)
     run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/denied.yaml", NULL);
     assert_int_equal(r.rc, 1);
     assert_int_equal(count_lines(r.out), 4);
-    assert_contains(r.out, "unknown-stream: denied: " MSG_UNSUPPORTED);
+    assert_contains(r.out, CHECKD "/denied.yaml: unknown-stream: denied: " MSG_UNSUPPORTED);
     assert_contains(r.out, SENTENCE "\n");
-    assert_contains(r.out, "ok: allowed\n");
+    assert_contains(r.out, CHECKD "/denied.yaml: ok: allowed\n");
     assert_contains(r.out, "upper-case: denied: "
                            "MachineConfigPool.machineconfiguration.openshift.io \"upper-case\" is "
                            "invalid: spec.osImageStream.name: Invalid value: \"RHEL-10\": ");
@@ -154,8 +231,8 @@ static void test_denied(void **state)
                            "MachineConfigPool.machineconfiguration.openshift.io \"empty\" is "
                            "invalid: spec.osImageStream.name: Required value\n");
     /* Verdicts come in manifest order. */
-    assert_true(strstr(r.out, "unknown-stream") < strstr(r.out, "\nok:"));
-    assert_true(strstr(r.out, "\nupper-case:") < strstr(r.out, "\nempty:"));
+    assert_true(strstr(r.out, "unknown-stream") < strstr(r.out, ": ok:"));
+    assert_true(strstr(r.out, ": upper-case:") < strstr(r.out, ": empty:"));
     assert_string_equal(r.err, "");
 
     /* One denied pool among allowed ones in other files still exits 1. */
@@ -163,11 +240,11 @@ static void test_denied(void **state)
         NULL);
     assert_int_equal(r.rc, 1);
     assert_int_equal(count_lines(r.out), 5);
-    assert_contains(r.out, "json-a: allowed\n");
-    assert_contains(r.out, "json-b: denied: "
-                           "MachineConfigPool.machineconfiguration.openshift.io \"json-b\" "
-                           "is invalid: spec.osImageStream.name: Unsupported value: "
-                           "\"rhel-11\"");
+    assert_contains(r.out, CHECKD "/pool-list.json: json-a: allowed\n");
+    assert_contains(r.out, CHECKD "/pool-list.json: json-b: denied: "
+                                  "MachineConfigPool.machineconfiguration.openshift.io \"json-b\" "
+                                  "is invalid: spec.osImageStream.name: Unsupported value: "
+                                  "\"rhel-11\"");
 }
 
 static void test_server_400_is_denied(void **state)
@@ -187,8 +264,8 @@ static void test_odd_names(void **state)
     static struct result r;
     run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/odd-names.yaml", NULL);
     assert_int_equal(r.rc, 0);
-    assert_string_equal(r.out, "(unnamed): allowed\n"
-                               "two?lines: allowed\n");
+    assert_string_equal(r.out, CHECKD "/odd-names.yaml: (unnamed): allowed\n" CHECKD
+                                      "/odd-names.yaml: two?lines: allowed\n");
 }
 
 static void test_stdin(void **state)
@@ -197,11 +274,11 @@ static void test_stdin(void **state)
     static struct result r;
     run(&r, D "/mcp-infra-custom.yaml", "--osimagestream-file", OSIS, "-", NULL);
     assert_int_equal(r.rc, 0);
-    assert_string_equal(r.out, "infra: allowed\n");
+    assert_string_equal(r.out, "-: infra: allowed\n");
 
     run(&r, CHECKD "/denied.yaml", "--osimagestream-file", OSIS, "-", NULL);
     assert_int_equal(r.rc, 1);
-    assert_contains(r.out, "unknown-stream: denied: ");
+    assert_contains(r.out, "-: unknown-stream: denied: ");
 }
 
 static void test_bad_manifests(void **state)
@@ -222,10 +299,10 @@ static void test_bad_manifests(void **state)
     assert_contains(r.err, CHECKD "/unparsable.yaml:5:5: ");
     assert_int_equal(count_lines(r.err), 1);
 
-    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD, NULL);
+    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/nope-dir/", NULL);
     assert_int_equal(r.rc, 2);
     assert_string_equal(r.out, "");
-    assert_contains(r.err, CHECKD);
+    assert_contains(r.err, CHECKD "/nope-dir/: No such file or directory");
 }
 
 static void test_bad_osimagestream(void **state)
@@ -278,19 +355,19 @@ static void test_flags(void **state)
     run(&r, NULL, "--help", NULL);
     assert_int_equal(r.rc, 0);
     assert_contains(r.out, "--osimagestream-file");
+    assert_contains(r.out, "-R, --recursive");
+    assert_contains(r.out, "Exit status:\n  0  ");
     assert_string_equal(r.err, "");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_allowed),
-        cmocka_unit_test(test_denied),
-        cmocka_unit_test(test_server_400_is_denied),
-        cmocka_unit_test(test_odd_names),
-        cmocka_unit_test(test_stdin),
-        cmocka_unit_test(test_bad_manifests),
-        cmocka_unit_test(test_bad_osimagestream),
+        cmocka_unit_test(test_allowed),        cmocka_unit_test(test_denied),
+        cmocka_unit_test(test_no_pools_warns), cmocka_unit_test(test_api_list),
+        cmocka_unit_test(test_directory),      cmocka_unit_test(test_server_400_is_denied),
+        cmocka_unit_test(test_odd_names),      cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_bad_manifests),  cmocka_unit_test(test_bad_osimagestream),
         cmocka_unit_test(test_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

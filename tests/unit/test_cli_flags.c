@@ -23,6 +23,7 @@ struct settings {
     bool force;
     long long delay;
     unsigned long long size;
+    const char *mode;
 };
 
 static const char *fake_env(const char *name)
@@ -39,6 +40,11 @@ static const char *bad_env(const char *name)
     return strcmp(name, "OSSTREAM_DELAY") == 0 ? "soon" : NULL;
 }
 
+static const char *bad_choice_env(const char *name)
+{
+    return strcmp(name, "OSSTREAM_MODE") == 0 ? "fastest" : NULL;
+}
+
 static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, osw_getenv_fn env,
                                    char *errtext, size_t cap, int argc, const char *const *argv)
 {
@@ -48,8 +54,10 @@ static enum osw_flags_result parse(struct settings *s, struct osw_strlist *pos, 
         {"force", OSW_FLAG_BOOL, &s->force, NULL, "force", false},
         {"delay", OSW_FLAG_DURATION, &s->delay, "D", "a duration", true},
         {"size", OSW_FLAG_SIZE, &s->size, "N", "bytes", false},
+        {"mode", OSW_FLAG_CHOICE, &s->mode, "fast|slow", "a choice", true},
     };
-    const struct osw_command_spec spec = {"t", "t [flags] [ARG]", "test", flags, 5, 1};
+    const struct osw_command_spec spec = {
+        "t", "t [flags] [ARG]", "test", flags, 6, 1, .short_aliases = "x=nothing f=force"};
     FILE *out = tmpfile(), *err = tmpfile();
     enum osw_flags_result r =
         osw_flags_parse(&spec, argc, (char **)(uintptr_t)argv, pos, env, out, err);
@@ -103,7 +111,12 @@ static void test_env_fallback_and_precedence(void **state)
         OSW_FLAGS_OK);
     assert_string_equal(s.name, "flag"); /* the flag wins */
     assert_int_equal(parse(&s, &pos, bad_env, e, sizeof e, 1, ARGV(NULL)), OSW_FLAGS_ERROR);
-    assert_non_null(strstr(e, "invalid value \"soon\" for OSSTREAM_DELAY"));
+    /* The variable is named, not the flag, with the form expected. */
+    assert_non_null(strstr(e, "OSSTREAM_DELAY: \"soon\" is not a duration; use a number and a "
+                              "unit, e.g. 5s"));
+    assert_null(strstr(e, "--delay"));
+    assert_int_equal(parse(&s, &pos, bad_choice_env, e, sizeof e, 1, ARGV(NULL)), OSW_FLAGS_ERROR);
+    assert_non_null(strstr(e, "OSSTREAM_MODE: \"fastest\" is not one of fast|slow"));
     osw_strlist_free(&pos);
 }
 
@@ -114,10 +127,15 @@ static void test_errors_are_one_line(void **state)
         {"--nope", NULL, "unknown flag --nope"},
         {"-x", NULL, "unknown flag -x"},
         {"--name", NULL, "needs a value"},
-        {"--delay", "forever", "invalid value \"forever\""},
-        {"--delay", "5", "invalid value \"5\""},
-        {"--size", "-1", "invalid value \"-1\""},
-        {"--force=maybe", NULL, "invalid value \"maybe\""},
+        {"--delay", "forever", "--delay: \"forever\" is not a duration"},
+        {"--delay", "5", "--delay: \"5\" is not a duration; use a number and a unit, e.g. 5s"},
+        {"--size", "-1", "--size: \"-1\" is not a size; use a whole number of bytes"},
+        {"--size", "4M", "--size: \"4M\" is not a size"},
+        {"--force=maybe", NULL, "--force: \"maybe\" is not a boolean; use true or false"},
+        {"-F", NULL, "unknown flag -F"},
+        {"--mode", "Fast", "--mode: \"Fast\" is not one of fast|slow"},
+        {"--mode=", NULL, "--mode: \"\" is not one of fast|slow"},
+        {"-ff", NULL, "unknown flag -ff"},
         {"a", "b", "unexpected argument \"b\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -144,10 +162,43 @@ static void test_help(void **state)
     char e[512];
     assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 2, ARGV("--help")), OSW_FLAGS_HELP);
     assert_string_equal(e, "");
+    assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 2, ARGV("-h")), OSW_FLAGS_HELP);
+    /* A one-letter alias sets its flag. */
+    assert_false(s.force);
+    assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 2, ARGV("-f")), OSW_FLAGS_OK);
+    assert_true(s.force);
+    assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 2, ARGV("--mode=slow")), OSW_FLAGS_OK);
+    assert_string_equal(s.mode, "slow");
     /* after "--", everything is positional */
     assert_int_equal(parse(&s, &pos, NULL, e, sizeof e, 3, ARGV("--", "--name")), OSW_FLAGS_OK);
     assert_string_equal(pos.items[0], "--name");
     osw_strlist_free(&pos);
+}
+
+/* --help lists every flag as --name (with its one-letter alias) and, when
+ * the command has them, its exit codes. */
+static void test_help_text(void **state)
+{
+    (void)state;
+    bool force = false;
+    const struct osw_flag flags[] = {
+        {"force", OSW_FLAG_BOOL, &force, NULL, "replace", false},
+        {"dir", OSW_FLAG_STRING, NULL, "D", "where", true},
+    };
+    const struct osw_command_spec spec = {"t", "t [flags]", "test",        flags,
+                                          2,   0,           "  0  fine\n", "f=force"};
+    char text[2048];
+    FILE *out = tmpfile();
+    assert_non_null(out);
+    osw_flags_print_help(&spec, out);
+    rewind(out);
+    size_t n = fread(text, 1, sizeof(text) - 1, out);
+    text[n] = '\0';
+    fclose(out);
+    assert_non_null(strstr(text, "  -f, --force "));
+    assert_non_null(strstr(text, "  --dir D "));
+    assert_non_null(strstr(text, "[$OSSTREAM_DIR]"));
+    assert_non_null(strstr(text, "\nExit status:\n  0  fine\n"));
 }
 
 static void test_durations(void **state)
@@ -215,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_env_fallback_and_precedence),
         cmocka_unit_test(test_errors_are_one_line),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_help_text),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_listen),
     };

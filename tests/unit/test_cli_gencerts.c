@@ -170,16 +170,18 @@ static void test_names_and_flags(void **state)
     struct osw_errbuf eb = {{0}};
     assert_int_equal(gen(f, false, &eb), OSW_OK);
     X509 *ca = load_cert(f->path[0]), *leaf = load_cert(f->path[1]);
-    /* SANs: each DNS name and 127.0.0.1, nothing else. */
+    /* SANs: each DNS name, 127.0.0.1 and ::1, nothing else. */
     assert_int_equal(X509_check_host(leaf, "localhost", 0, 0, NULL), 1);
     assert_int_equal(
         X509_check_host(leaf, "osstream-webhook.openshift-machine-config.svc", 0, 0, NULL), 1);
     assert_int_equal(
         X509_check_host(leaf, "example.com", 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL), 0);
     assert_int_equal(X509_check_ip_asc(leaf, "127.0.0.1", 0), 1);
+    assert_int_equal(X509_check_ip_asc(leaf, "::1", 0), 1);
+    assert_int_equal(X509_check_ip_asc(leaf, "127.0.0.2", 0), 0);
     GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
     assert_non_null(gens);
-    assert_int_equal(sk_GENERAL_NAME_num(gens), 3);
+    assert_int_equal(sk_GENERAL_NAME_num(gens), 4);
     GENERAL_NAMES_free(gens);
     /* CN = the first name. */
     char cn[128];
@@ -323,11 +325,23 @@ static void test_bad_arguments(void **state)
 {
     struct fx *f = *state;
     struct osw_errbuf eb = {{0}};
+    /* RFC 1123: labels of 1 to 63 letters, digits and '-', not at either
+     * end of a label; 253 characters in all. */
+    char label64[80], long254[300];
+    memset(label64, 'a', 64);
+    memcpy(label64 + 64, ".example", 9);
+    for (size_t i = 0; i < 253; i += 2)
+        memcpy(long254 + i, "a.", 2);
+    memcpy(long254 + 252, "ab", 3); /* 254 characters */
     const char *bad[] = {"",    "a,DNS:evil.example", "with space", "-lead", "trail.",
-                         "x/y", "a*.example"};
+                         "x/y", "a*.example",         "a..b",       "a-.b",  "a.-b",
+                         "*.",  "1.2.3.4.5:80",       "[::1]",      label64, long254};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *names[] = {"localhost", bad[i]};
+        eb.msg[0] = '\0';
         assert_int_equal(osw_gencerts_write(f->out, names, 2, false, &eb), OSW_EINVAL);
+        /* The message says what is allowed. */
+        assert_non_null(strstr(eb.msg, "1 to 63 characters"));
     }
     const char *ok[] = {"*.example.com"};
     assert_int_equal(osw_gencerts_write(f->out, ok, 0, false, &eb), OSW_EINVAL);
@@ -341,6 +355,11 @@ static void test_bad_arguments(void **state)
     fclose(fp);
     assert_int_equal(osw_gencerts_write(file, ok, 1, false, &eb), OSW_EIO);
     assert_int_equal(osw_gencerts_write(f->out, ok, 1, false, &eb), OSW_OK);
+    label64[1] = '.'; /* labels of 1 and 62 characters */
+    long254[253] = '\0';
+    const char *good[] = {"localhost", label64, long254, "a-b.c-d", "UPPER.example"};
+    assert_int_equal(osw_gencerts_write(f->out, good, 5, true, &eb), OSW_OK);
+    assert_int_equal(osw_gencerts_write(f->out, good, 5, true, &eb), OSW_OK);
 }
 
 /* Two runs at once into one directory: exactly one wins and the files are
@@ -438,6 +457,40 @@ static size_t lines(const char *s)
     return n;
 }
 
+/* IP literals become IP SANs (given as --dns-name or --ip-address); the
+ * loopback addresses are there once, however they are spelled. */
+static void test_ip_sans(void **state)
+{
+    struct fx *f = *state;
+    struct osw_errbuf eb = {{0}};
+    const char *names[] = {"192.0.2.10", "svc.example", "2001:db8::7", "0:0::1"};
+    assert_int_equal(osw_gencerts_write(f->out, names, 4, false, &eb), OSW_OK);
+    X509 *leaf = load_cert(f->path[1]);
+    assert_int_equal(X509_check_ip_asc(leaf, "192.0.2.10", 0), 1);
+    assert_int_equal(X509_check_ip_asc(leaf, "2001:db8::7", 0), 1);
+    assert_int_equal(X509_check_ip_asc(leaf, "127.0.0.1", 0), 1);
+    assert_int_equal(X509_check_ip_asc(leaf, "::1", 0), 1);
+    /* An IP is not a DNS name. */
+    assert_int_equal(
+        X509_check_host(leaf, "192.0.2.10", 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, NULL), 0);
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    assert_non_null(gens);
+    int dns = 0, ip = 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        dns += g->type == GEN_DNS;
+        ip += g->type == GEN_IPADD;
+    }
+    assert_int_equal(dns, 1);
+    assert_int_equal(ip, 4); /* 192.0.2.10, 2001:db8::7, ::1, 127.0.0.1 */
+    GENERAL_NAMES_free(gens);
+    char cn[128];
+    assert_true(
+        X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn)) > 0);
+    assert_string_equal(cn, "svc.example"); /* the first DNS name, not an address */
+    X509_free(leaf);
+}
+
 static void test_command(void **state)
 {
     struct fx *f = *state;
@@ -462,12 +515,37 @@ static void test_command(void **state)
     free(err);
     assert_int_equal(access(f->out, F_OK), -1);
 
+    assert_int_equal(run(f, &out, &err, "--dir", f->out, "--ip-address", "localhost", NULL), 2);
+    assert_non_null(strstr(err, "--ip-address \"localhost\" is not an IPv4 or IPv6 address"));
+    assert_int_equal(lines(err), 1);
+    free(out);
+    free(err);
+    assert_int_equal(access(f->out, F_OK), -1);
+
     assert_int_equal(run(f, &out, &err, "--help", NULL), 0);
     assert_non_null(strstr(out, "--dir"));
     assert_non_null(strstr(out, "--dns-name"));
+    assert_non_null(strstr(out, "--ip-address"));
     assert_non_null(strstr(out, "--force"));
+    assert_non_null(strstr(out, "discarded"));
+    assert_non_null(strstr(out, "365 days"));
+    assert_non_null(strstr(out, "not for a cluster"));
+    assert_non_null(strstr(out, "Exit status:"));
     free(out);
     free(err);
+
+    /* Only an address is fine too. */
+    assert_int_equal(run(f, &out, &err, "--dir", f->out, "--ip-address", "192.0.2.1", NULL), 0);
+    assert_non_null(strstr(out, "(IP: 192.0.2.1, IP: 127.0.0.1, IP: ::1)\n"));
+    free(out);
+    free(err);
+    assert_int_equal(unlink(f->path[0]) | unlink(f->path[1]) | unlink(f->path[2]), 0);
+    /* A loopback address given is listed once. */
+    assert_int_equal(run(f, &out, &err, "--dir", f->out, "--dns-name", "::1", NULL), 0);
+    assert_non_null(strstr(out, "(IP: ::1, IP: 127.0.0.1)\n"));
+    free(out);
+    free(err);
+    assert_int_equal(unlink(f->path[0]) | unlink(f->path[1]) | unlink(f->path[2]), 0);
 
     assert_int_equal(run(f, &out, &err, "--dir", f->out, "--dns-name", "localhost",
                          "--dns-name=svc.example", NULL),
@@ -508,6 +586,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_run_refused_force_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_runs_one_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_sans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -509,6 +509,7 @@ static void test_fixture_values(void **state)
     assert_field(&r.operation, OSW_JT_STRING, "UPDATE", 6);
     assert_field(&r.name, OSW_JT_STRING, "worker", 6);
     assert_field(&r.sub_resource, OSW_JT_ABSENT, NULL, 0);
+    assert_field(&r.username, OSW_JT_STRING, "system:admin", 12);
     assert_int_equal(r.kind_type, OSW_JT_OBJECT);
     assert_field(&r.kind_kind, OSW_JT_STRING, "MachineConfigPool", 17);
     assert_field(&r.resource_resource, OSW_JT_STRING, "machineconfigpools", 18);
@@ -585,6 +586,28 @@ static void test_duplicate_values(void **state)
     assert_int_equal(osw_review_decode_fast(dup_req, sizeof(dup_req) - 1, &r, NULL), OSW_OK);
     assert_true(osw_str_eq(r.uid, S("b")));
     assert_int_equal(r.operation.type, OSW_JT_ABSENT);
+    osw_review_release(&r);
+
+    /* request.userInfo.username: the last userInfo wins, and within it the
+     * last username; a userInfo that is not an object leaves it absent. */
+    static const char dup_user[] =
+        REQ "\"userInfo\":{\"username\":\"a\"},"
+            "\"userInfo\":{\"username\":\"b\",\"extra\":{\"k\":[\"v\"]},\"username\":\"c\"}}}";
+    check_both("dup userInfo", dup_user, sizeof(dup_user) - 1, OSW_OK);
+    assert_int_equal(osw_review_decode_fast(dup_user, sizeof(dup_user) - 1, &r, NULL), OSW_OK);
+    assert_field(&r.username, OSW_JT_STRING, "c", 1);
+    osw_review_release(&r);
+
+    static const char user_gone[] = REQ "\"userInfo\":{\"username\":\"a\"},\"userInfo\":[\"x\"]}}";
+    check_both("userInfo not an object", user_gone, sizeof(user_gone) - 1, OSW_OK);
+    assert_int_equal(osw_review_decode_fast(user_gone, sizeof(user_gone) - 1, &r, NULL), OSW_OK);
+    assert_int_equal(r.username.type, OSW_JT_ABSENT);
+    osw_review_release(&r);
+
+    static const char user_num[] = REQ "\"userInfo\":{\"username\":7}}}";
+    check_both("username a number", user_num, sizeof(user_num) - 1, OSW_OK);
+    assert_int_equal(osw_review_decode_fast(user_num, sizeof(user_num) - 1, &r, NULL), OSW_OK);
+    assert_int_equal(r.username.type, OSW_JT_NUMBER);
     osw_review_release(&r);
 }
 

@@ -87,13 +87,36 @@ static void test_addr_not_numeric(void **state)
     }
 }
 
+/* Peer addresses as log lines show them, and the fallbacks. */
+static void test_addr_format(void **state)
+{
+    struct osw_addr a;
+    struct osw_errbuf eb;
+    char text[OSW_ADDR_TEXT_MAX];
+    char tiny[5];
+    struct sockaddr unix_like = {.sa_family = AF_UNIX};
+
+    (void)state;
+    assert_int_equal(osw_addr_resolve("192.0.2.7", 50000, &a, &eb), OSW_OK);
+    osw_addr_format((const struct sockaddr *)&a.ss, text, sizeof(text));
+    assert_string_equal(text, "192.0.2.7:50000");
+    assert_int_equal(osw_addr_resolve("2001:db8::1", 443, &a, &eb), OSW_OK);
+    osw_addr_format((const struct sockaddr *)&a.ss, text, sizeof(text));
+    assert_string_equal(text, "[2001:db8::1]:443");
+    osw_addr_format(NULL, text, sizeof(text));
+    assert_string_equal(text, "unknown");
+    osw_addr_format(&unix_like, text, sizeof(text));
+    assert_string_equal(text, "unknown");
+    osw_addr_format((const struct sockaddr *)&a.ss, tiny, sizeof(tiny));
+    assert_string_equal(tiny, "[200"); /* cut, still terminated */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_addr_ipv4),
-        cmocka_unit_test(test_addr_empty_means_all_ipv4),
-        cmocka_unit_test(test_addr_ipv6),
-        cmocka_unit_test(test_addr_not_numeric),
+        cmocka_unit_test(test_addr_ipv4),   cmocka_unit_test(test_addr_empty_means_all_ipv4),
+        cmocka_unit_test(test_addr_ipv6),   cmocka_unit_test(test_addr_not_numeric),
+        cmocka_unit_test(test_addr_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -447,6 +447,43 @@ static void test_reload_in_place(void **state)
     osw_certpair_unref(old);
 }
 
+/* The served certificate is logged with its subject, SANs and notAfter: at
+ * start-up (osw_certstore_log_current) and at each reload; at warn when it
+ * has expired or expires within 30 days. */
+static void test_certificate_logged(void **state)
+{
+    struct fx *f = *state;
+    char nc[256], nk[256];
+
+    selfsigned(f->cert, f->key, false, 10, false);
+    struct osw_certstore *st = open_store(f);
+    assert_int_equal(count_in_file(f->logpath, "serving certificate"), 0); /* silent load */
+    osw_certstore_log_current(st);
+    assert_int_equal(count_in_file(f->logpath, "WARN serving certificate"), 1);
+    assert_int_equal(count_in_file(f->logpath, "expires soon"), 1);
+    assert_int_equal(count_in_file(f->logpath, "subject=\"CN=localhost\""), 1);
+
+    /* A one-year gen-certs pair: info, with its SANs. */
+    gen_pair(f, "year", nc, nk, sizeof(nc));
+    copy_in_place(nc, f->cert);
+    copy_in_place(nk, f->key);
+    assert_int_equal(osw_certstore_check(st), OSW_OK);
+    assert_int_equal(count_in_file(f->logpath, "INFO reloaded serving certificate"), 1);
+    assert_int_equal(count_in_file(f->logpath, "sans=\"DNS:localhost, IP:127.0.0.1, IP:::1\""), 1);
+    assert_int_equal(count_in_file(f->logpath, "validity=valid"), 1);
+
+    /* An expired one still loads (the old one would be no better), loudly. */
+    osw_test_pathf(nc, sizeof(nc), "%s/old.crt", f->dir);
+    osw_test_pathf(nk, sizeof(nk), "%s/old.key", f->dir);
+    selfsigned(nc, nk, false, -2, false);
+    copy_in_place(nc, f->cert);
+    copy_in_place(nk, f->key);
+    assert_int_equal(osw_certstore_check(st), OSW_OK);
+    assert_int_equal(count_in_file(f->logpath, "WARN reloaded serving certificate"), 1);
+    assert_int_equal(count_in_file(f->logpath, "validity=expired"), 1);
+    osw_certstore_free(st);
+}
+
 static void test_reload_rename_over(void **state)
 {
     struct fx *f = *state;
@@ -912,6 +949,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_pem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certificate_logged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_rename_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_secret_symlink_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_update_refused_then_good_pair, setup, teardown),

@@ -180,6 +180,32 @@ static void test_billion_laughs(void **state)
     expect_error(two, &under, OSW_ETOOBIG, "too many nodes");
 }
 
+/* The budget is per document: a stream of documents that each fit is read
+ * whole, however many there are; alias copies stay bounded over the stream. */
+static void test_budget_per_document(void **state)
+{
+    (void)state;
+    const struct osw_yaml_limits lim = {20, 256};
+    struct osw_errbuf eb;
+    json_t *docs = NULL;
+    /* Each document: map(1) + 3 keys and values (6) = 7 nodes; 10 of them. */
+    char many[400] = "";
+    for (int i = 0; i < 10; i++)
+        strncat(many, "a: 1\nb: 2\nc: 3\n---\n", sizeof(many) - strlen(many) - 1);
+    assert_int_equal(osw_yaml_parse(many, strlen(many), &lim, &docs, &eb), OSW_OK);
+    assert_int_equal(json_array_size(docs), 10);
+    json_decref(docs);
+    /* One document over the budget still fails. */
+    expect_error("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]\n", &lim,
+                 OSW_ETOOBIG, "too many nodes");
+    /* Aliases: each document copies 5 nodes (within its budget), but the
+     * stream's copies add up past 20 by the fifth document. */
+    const char *al = "a: &a [l, l, l, l]\nb: *a\n---\na: &a [l, l, l, l]\nb: *a\n---\n"
+                     "a: &a [l, l, l, l]\nb: *a\n---\na: &a [l, l, l, l]\nb: *a\n---\n"
+                     "a: &a [l, l, l, l]\nb: *a\n";
+    expect_error(al, &lim, OSW_ETOOBIG, "aliases expand too far");
+}
+
 static void test_depth(void **state)
 {
     (void)state;
@@ -286,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_budget_per_document),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_parse_any),
