@@ -40,11 +40,15 @@ static double now_us(void)
 
 static long rss_kib(void)
 {
-    long pages = 0, resident = 0;
+    char line[128];
+    long resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
+        if (fgets(line, sizeof(line), f)) {
+            char *end = NULL;
+            strtol(line, &end, 10); /* total pages */
+            resident = strtol(end, NULL, 10);
+        }
         fclose(f);
     }
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
