@@ -40,11 +40,15 @@ static double now_us(void)
 
 static long rss_kib(void)
 {
-    long pages = 0, resident = 0;
+    char line[128];
+    long resident = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
+        if (fgets(line, sizeof(line), f)) {
+            char *end = NULL;
+            strtol(line, &end, 10); /* total pages */
+            resident = strtol(end, NULL, 10);
+        }
         fclose(f);
     }
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
@@ -191,8 +195,8 @@ int main(int argc, char **argv)
     printf("events            %ld in %.2f s (%.0f events/s)\n", f.events, total_s,
            (double)f.events / total_s);
     printf("event->decision   p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
-           f.lat_us[f.events / 2], f.lat_us[f.events * 99 / 100],
-           f.lat_us[f.events * 999 / 1000], f.lat_us[f.events - 1]);
+           f.lat_us[f.events / 2], f.lat_us[f.events * 99 / 100], f.lat_us[f.events * 999 / 1000],
+           f.lat_us[f.events - 1]);
     printf("RSS KiB           start %ld  at 10%% %ld  at 50%% %ld  end %ld\n", f.rss_kib[0],
            f.rss_kib[1], f.rss_kib[2], f.rss_kib[3]);
     osw_snapcell_destroy(&cell);

@@ -65,7 +65,7 @@ struct osw_kube_response {
  * start with '/' and hold no space or control character, else OSW_EINVAL and
  * nothing is sent).
  *
- * A 2xx answer's body is given to `on_data` in arbitrary pieces as it
+ * A 2xx answer's body is given to `on_data` (NULL: discarded) in arbitrary pieces as it
  * arrives (an event may end mid-piece or span many); `on_data` returning
  * false ends the transfer early, which is OSW_OK with the status seen. The
  * body of any other status is not given to `on_data`: up to

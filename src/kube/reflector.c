@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "kube/backoff.h"
+#include "kube/query.h"
 
 #define DEFAULT_MAX_LIST      (256u << 20)
 #define DEFAULT_NOT_SERVED_MS 300000LL /* 5 min */
@@ -97,59 +98,6 @@ static bool sleep_ms(struct osw_reflector *r, int64_t ms)
     }
     pthread_mutex_unlock(&r->mu);
     return !stopping(r);
-}
-
-/* ---- query strings ---------------------------------------------------------- */
-
-static enum osw_err append_param(struct osw_buf *b, bool *first, const char *key, const char *value)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    enum osw_err err = osw_buf_printf(b, "%c%s=", *first ? '?' : '&', key);
-    *first = false;
-    for (const unsigned char *p = (const unsigned char *)value; err == OSW_OK && *p; p++) {
-        unsigned char c = *p;
-        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.' || c == '~';
-        if (plain) {
-            err = osw_buf_append(b, p, 1);
-        } else {
-            char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            err = osw_buf_append(b, enc, 3);
-        }
-    }
-    return err;
-}
-
-enum osw_err osw_reflector_query(struct osw_buf *out, const char *field_selector, unsigned limit,
-                                 const char *cont, const char *resource_version,
-                                 unsigned watch_timeout_s)
-{
-    bool first = true;
-    char num[24];
-    enum osw_err err = OSW_OK;
-
-    if (watch_timeout_s > 0)
-        err = append_param(out, &first, "watch", "1");
-    if (err == OSW_OK && field_selector && *field_selector)
-        err = append_param(out, &first, "fieldSelector", field_selector);
-    if (watch_timeout_s > 0) {
-        if (err == OSW_OK && resource_version && *resource_version)
-            err = append_param(out, &first, "resourceVersion", resource_version);
-        if (err == OSW_OK)
-            err = append_param(out, &first, "allowWatchBookmarks", "true");
-        snprintf(num, sizeof(num), "%u", watch_timeout_s);
-        if (err == OSW_OK)
-            err = append_param(out, &first, "timeoutSeconds", num);
-        return err;
-    }
-    if (limit > 0) {
-        snprintf(num, sizeof(num), "%u", limit);
-        if (err == OSW_OK)
-            err = append_param(out, &first, "limit", num);
-    }
-    if (err == OSW_OK && cont && *cont)
-        err = append_param(out, &first, "continue", cont);
-    return err;
 }
 
 /* ---- status answers ---------------------------------------------------------- */
@@ -241,7 +189,7 @@ static struct outcome list_page(struct osw_reflector *r, const char *path, char 
     *not_found = false;
     eb.msg[0] = '\0';
     if (osw_buf_append_cstr(&url, path) != OSW_OK ||
-        osw_reflector_query(&url, r->field_selector, r->page_limit, *cont, NULL, 0) != OSW_OK) {
+        osw_query_list(&url, r->field_selector, r->page_limit, *cont) != OSW_OK) {
         oc.reason = "error";
         goto out;
     }
@@ -452,8 +400,7 @@ static struct outcome watch(struct osw_reflector *r)
     w.r = r;
     osw_watchline_init(&w.lines, r->max_line_bytes);
     if (osw_buf_append_cstr(&url, r->paths[r->path_idx]) != OSW_OK ||
-        osw_reflector_query(&url, r->field_selector, 0, NULL, r->resource_version, timeout_s) !=
-            OSW_OK) {
+        osw_query_watch(&url, r->field_selector, r->resource_version, timeout_s) != OSW_OK) {
         oc.reason = "error";
         goto out;
     }

@@ -113,14 +113,4 @@ void osw_reflector_stop(struct osw_reflector *r);
 /* Stops and frees (the transport too). NULL is fine. */
 void osw_reflector_free(struct osw_reflector *r);
 
-/*
- * The query string of a list or watch (exposed for tests): `?` then
- * fieldSelector, limit and continue for a list; watch=1, fieldSelector,
- * resourceVersion, allowWatchBookmarks=true and timeoutSeconds for a watch
- * (`watch_timeout_s` > 0). Values are percent-encoded. Appends to `out`.
- */
-enum osw_err osw_reflector_query(struct osw_buf *out, const char *field_selector, unsigned limit,
-                                 const char *cont, const char *resource_version,
-                                 unsigned watch_timeout_s);
-
 #endif /* OSW_KUBE_REFLECTOR_H */

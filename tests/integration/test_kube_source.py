@@ -12,10 +12,9 @@ long backoff). Waits poll with deadlines; nothing sleeps longer than the
 behaviour under test needs.
 """
 
-import copy
 import json
 import os
-import re
+import shutil
 import signal
 import sys
 import time
@@ -445,6 +444,29 @@ class Credentials(Base):
         self.assertEqual(req["headers"].get("authorization"), "Bearer rotated-token")
         self.api.set_object(OSIS, fixture(("rhel-9", "rhel-17")))
         self.wait_allowed("rhel-17", True, timeout=h.t(4))
+
+    def test_in_cluster_service_account(self):
+        sa = os.path.join(self.tmp, "sa")
+        os.makedirs(sa)
+        with open(os.path.join(sa, "token"), "w") as f:
+            f.write("test-token\n")
+        shutil.copy(self.api.ca, os.path.join(sa, "ca.crt"))
+        self.srv = KubeServer(None, args=["--serviceaccount-dir", sa],
+                              env={"KUBERNETES_SERVICE_HOST": "127.0.0.1",
+                                   "KUBERNETES_SERVICE_PORT": str(self.api.port)})
+        self.srv.start()
+        self.addCleanup(self.stop_server)
+        self.assertEqual(self.srv.verdict("rhel-10"), (True, None))
+        self.assertEqual(self.api.recorded()[0]["headers"].get("authorization"),
+                         "Bearer test-token")
+        # The projected token rotates: the next request carries the new one.
+        self.api.wait_watch(OSIS, timeout=h.t(5))
+        self.api.rotate_token(os.path.join(sa, "token"), "rotated-sa-token")
+        time.sleep(1.05)
+        n = len(self.api.recorded())
+        self.api.close_watches(OSIS)
+        req = wait_until(lambda: self.api.recorded()[n:], h.t(5), "a request after rotation")[0]
+        self.assertEqual(req["headers"].get("authorization"), "Bearer rotated-sa-token")
 
     def test_untrusted_certificate_sends_nothing(self):
         other = h.tmpdir("osw-kube-otherca-")

@@ -525,21 +525,6 @@ static void bad_configuration(void **state)
     osw_reflector_free(NULL);
 }
 
-static void query_encoding(void **state)
-{
-    (void)state;
-    struct osw_buf b = OSW_BUF_INIT;
-    assert_int_equal(osw_reflector_query(&b, NULL, 0, NULL, NULL, 0), OSW_OK);
-    assert_null(b.data);
-    assert_int_equal(osw_reflector_query(&b, "metadata.name=a&b", 100, "x=y", NULL, 0), OSW_OK);
-    assert_string_equal(b.data, "?fieldSelector=metadata.name%3Da%26b&limit=100&continue=x%3Dy");
-    osw_buf_reset(&b);
-    assert_int_equal(osw_reflector_query(&b, NULL, 0, NULL, "12", 7), OSW_OK);
-    assert_string_equal(b.data,
-                        "?watch=1&resourceVersion=12&allowWatchBookmarks=true&timeoutSeconds=7");
-    osw_buf_free(&b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,7 +539,6 @@ int main(void)
         cmocka_unit_test(retry_after_is_honoured),
         cmocka_unit_test(stop_wakes_a_long_backoff),
         cmocka_unit_test(bad_configuration),
-        cmocka_unit_test(query_encoding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
