@@ -278,9 +278,8 @@ static bool path_ok(const char *p)
     return true;
 }
 
-/* Options that do not change between requests, set again for each one
- * because curl_easy_reset is not used (it would drop nothing we need, but
- * setting them here keeps every request self-describing). */
+/* Every option is set again for each request (it costs little), so no
+ * request depends on what the previous one left on the reused handle. */
 static CURLcode set_common(struct osw_kube_client *c, struct call *k, bool watch)
 {
     CURL *e = c->easy;
