@@ -278,9 +278,8 @@ static bool path_ok(const char *p)
     return true;
 }
 
-/* Options that do not change between requests, set again for each one
- * because curl_easy_reset is not used (it would drop nothing we need, but
- * setting them here keeps every request self-describing). */
+/* Every option is set again for each request (it costs little), so no
+ * request depends on what the previous one left on the reused handle. */
 static CURLcode set_common(struct osw_kube_client *c, struct call *k, bool watch)
 {
     CURL *e = c->easy;
@@ -292,7 +291,7 @@ static CURLcode set_common(struct osw_kube_client *c, struct call *k, bool watch
             rc = curl_easy_setopt(e, opt, val);                                                    \
     } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_PROTOCOLS_STR, "https"); /* never a token in clear text */
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     SET(CURLOPT_PROXY, ""); /* never a proxy from the environment */
     SET(CURLOPT_FOLLOWLOCATION, 0L);

@@ -55,7 +55,8 @@ enum osw_err osw_kube_config_copy(struct osw_kube_config *dst, const struct osw_
  * Refused with a one-line reason in `eb` (OSW_EINVAL, or OSW_EIO for files
  * that cannot be read): no current-context, a missing context, cluster or
  * user, a field of the wrong type, an exec plugin or auth-provider (named),
- * basic auth, impersonation, tls-server-name, proxy-url, a CA together with
+ * basic auth, impersonation, tls-server-name, proxy-url, a plain http://
+ * server (a token in clear text, no certificate), a CA together with
  * insecure-skip-tls-verify, a certificate without its key. `out` is filled
  * only on OSW_OK (owned by the caller then).
  */

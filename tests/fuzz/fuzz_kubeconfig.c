@@ -3,7 +3,7 @@
  * Fuzz driver for the kubeconfig reader: YAML or JSON bytes in, the resolved
  * current context out. Relative file names point into a directory that does
  * not exist, so the run stays in memory. Invariants checked: success yields
- * a server URL with a scheme and an origin, a client certificate only with
+ * an https server URL and an origin, a client certificate only with
  * its key; failure leaves the output empty and gives a one-line reason.
  */
 #include <stdint.h>
@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (err == OSW_OK) {
         if (!c.server || !c.origin)
             abort();
-        if (strncmp(c.server, "https://", 8) != 0 && strncmp(c.server, "http://", 7) != 0)
+        if (strncmp(c.server, "https://", 8) != 0)
             abort();
         if (c.server[strlen(c.server) - 1] == '/')
             abort();

@@ -26,6 +26,7 @@ C test uses to drive it; see Control.handle for the commands).
 """
 
 import argparse
+import atexit
 import base64
 import copy
 import http.server
@@ -171,7 +172,7 @@ class _TLSServer(http.server.ThreadingHTTPServer):
     def __init__(self, api, ctx):
         self.api = api
         self.ctx = ctx
-        super().__init__((api.host, 0), _Handler)
+        super().__init__((api.host, api.want_port), _Handler)
 
     def finish_request(self, request, client_address):
         # The handshake runs here, in the connection's own thread, so a
@@ -211,13 +212,16 @@ class KubeAPI:
     """The double. Every public method is safe to call from any thread."""
 
     def __init__(self, token="test-token", certdir=None, host="127.0.0.1", client_ca=None,
-                 verbose=False):
+                 verbose=False, port=0):
         self.token = token  # None: no Authorization check
         self.host = host
+        self.want_port = port  # 0: the OS chooses at the first start, later starts reuse it
         self.client_ca = client_ca  # CA file: ask for a client certificate and verify it
         self.verbose = verbose
         self._own_certdir = certdir is None
         self.certdir = certdir or make_certs(tempfile.mkdtemp(prefix="kubeapi-certs-"))
+        if self._own_certdir:
+            atexit.register(shutil.rmtree, self.certdir, True)
         self.ca = os.path.join(self.certdir, "ca.crt")
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
@@ -244,6 +248,7 @@ class KubeAPI:
             ctx.load_verify_locations(self.client_ca)
             ctx.verify_mode = ssl.CERT_OPTIONAL
         self.httpd = _TLSServer(self, ctx)
+        self.want_port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)
         self.thread.start()
@@ -251,14 +256,16 @@ class KubeAPI:
 
     @property
     def port(self):
-        return self.httpd.server_address[1]
+        return self.want_port
 
     @property
     def url(self):
         return "https://%s:%d" % (self.host, self.port)
 
     def stop(self):
-        """Stops listening, ends every watch and drops every open connection."""
+        """Stops listening, ends every watch and drops every open connection:
+        the API server is down. The store, token and overrides stay, and
+        start() listens again on the same port (the API server is back)."""
         if self.httpd is None:
             return
         self.httpd.shutdown()
@@ -266,8 +273,6 @@ class KubeAPI:
         self.close_watches(abrupt=True)
         self.drop_connections()
         self.httpd = None
-        if self._own_certdir:
-            shutil.rmtree(self.certdir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

@@ -267,6 +267,35 @@ class DoubleTest(unittest.TestCase):
                          {"server": self.api.url, "insecure-skip-tls-verify": True})
         self.assertEqual(kc["users"][0]["user"], {"tokenFile": "/x/token"})
 
+    def test_down_then_up_on_the_same_port(self):
+        api = kubeapi.KubeAPI(certdir=h.certs()["dir"], port=h.free_port())
+        port = api.port
+        cl = None
+        try:
+            # Not started yet: refused (the webhook may start before its API).
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=h.t(2)).close()
+            api.set_object("osimagestreams", osis())
+            api.start()
+            self.assertEqual(api.port, port)
+            cl = Client(api)
+            r = cl.get(OSIS + "?watch=1")
+            self.assertEqual(WatchReader(r).event()["type"], "ADDED")
+            api.stop()
+            with self.assertRaises((http.client.IncompleteRead, OSError)):
+                r.read()
+            cl.close()
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=h.t(2)).close()
+            api.start()  # back, same port, same store
+            cl = Client(api)
+            st, body, _ = cl.json(OSIS)
+            self.assertEqual((st, len(body["items"])), (200, 1))
+        finally:
+            if cl:
+                cl.close()
+            api.stop()
+
     def test_stdio_mode(self):
         p = subprocess.Popen([sys.executable, kubeapi.__file__, "--stdio", "--certdir",
                               h.certs()["dir"], "--token", "tok"], stdin=subprocess.PIPE,

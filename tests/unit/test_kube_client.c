@@ -749,6 +749,21 @@ static void test_bad_input_and_refused_connection(void **state)
     assert_int_equal(osw_kube_client_get(c, "/a b", false, on_data, &s, &r, &eb), OSW_EINVAL);
     assert_int_equal(osw_kube_client_get(c, "/a\r\nX: y", false, on_data, &s, &r, &eb), OSW_EINVAL);
     osw_kube_client_free(c);
+    /* Plain HTTP is never spoken, even to a server that listens. */
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%lld",
+             (long long)json_integer_value(json_object_get(g_api.info, "port")));
+    free(cfg.server);
+    cfg.server = strdup(url);
+    c = client_for(&cfg);
+    json_decref(cmd(&g_api, "{s:s}", "op", "clear_requests"));
+    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    /* libcurl refuses before connecting (not the TLS server hanging up). */
+    assert_non_null(strstr(eb.msg, "\"http\" not supported"));
+    json_t *recs = recorded(&g_api);
+    assert_int_equal(json_array_size(recs), 0);
+    json_decref(recs);
+    osw_kube_client_free(c);
     /* Nothing listens there (port 1 on loopback). */
     free(cfg.server);
     cfg.server = strdup("https://127.0.0.1:1");

@@ -266,12 +266,14 @@ static void test_server_forms(void **state)
                      OSW_OK);
     assert_string_equal(c.server, "https://[::1]:6443/k8s/c1");
     osw_kube_config_free(&c);
-    assert_int_equal(load_text(kc("    server: http://127.0.0.1:8001\n", ""), &c, &eb), OSW_OK);
-    assert_string_equal(c.server, "http://127.0.0.1:8001");
+    assert_int_equal(load_text(kc("    server: HTTPS-less.example:443\n", ""), &c, &eb), OSW_OK);
+    assert_string_equal(c.server, "https://HTTPS-less.example:443");
     osw_kube_config_free(&c);
+    expect_fail(kc("    server: http://127.0.0.1:8001\n", ""), OSW_EINVAL,
+                "plain HTTP is not supported");
     expect_fail(kc("    certificate-authority-data: ''\n", ""), OSW_EINVAL, "no server");
     expect_fail(kc("    server: ''\n", ""), OSW_EINVAL, "no server");
-    expect_fail(kc("    server: ftp://h\n", ""), OSW_EINVAL, "not an http(s) URL");
+    expect_fail(kc("    server: ftp://h\n", ""), OSW_EINVAL, "not an https URL");
     expect_fail(kc("    server: https://h:1/a?b=c\n", ""), OSW_EINVAL, "not a URL");
     expect_fail(kc("    server: \"https://h:1\\r\\nX: y\"\n", ""), OSW_EINVAL, "not a URL");
     expect_fail(kc("    server: https:///path\n", ""), OSW_EINVAL, "no host");
