@@ -355,8 +355,14 @@ static bool add_dir(struct manifests *m, const char *dir, size_t arg, bool recur
         } else if (S_ISDIR(lst.st_mode)) {
             if (recursive)
                 ok = add_dir(m, path, arg, recursive, depth + 1);
-        } else if (manifest_name(names[i]) && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (!manifests_add(m, path, arg)) {
+        } else if (manifest_name(names[i])) {
+            /* A manifest that cannot be read (a dangling link) is an error,
+             * as for a file named on the command line; a link to a
+             * directory or a device is not a manifest. */
+            if (stat(path, &st) != 0) {
+                fprintf(stderr, PROG "%s: %s\n", path, strerror(errno));
+                ok = false;
+            } else if (S_ISREG(st.st_mode) && !manifests_add(m, path, arg)) {
                 fprintf(stderr, PROG "out of memory\n");
                 ok = false;
             }

@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cli/commands.h"
+#include "testutil.h"
 
 #define D      OSW_TEST_DATA
 #define OSIS   D "/osimagestream.yaml"
@@ -205,6 +207,38 @@ static void test_directory(void **state)
     run(&r, NULL, "--recursive", "--osimagestream-file", OSIS, CHECKD "/dir/sub", NULL);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.out, CHECKD "/dir/sub/d.yaml: dir-sub-d: allowed\n");
+
+    /* A dangling link named like a manifest is an error naming it. */
+    char tmp[] = "/tmp/osw-check-XXXXXX", path[512];
+    assert_non_null(mkdtemp(tmp));
+    osw_test_pathf(path, sizeof(path), "%s/gone.yaml", tmp);
+    assert_int_equal(symlink("/nonexistent/osw-gone.yaml", path), 0);
+    run(&r, NULL, "--osimagestream-file", OSIS, tmp, NULL);
+    assert_int_equal(r.rc, 2);
+    assert_string_equal(r.out, "");
+    assert_contains(r.err, "gone.yaml: No such file or directory");
+    assert_int_equal(count_lines(r.err), 1);
+    assert_int_equal(unlink(path), 0);
+
+    /* -R stops at a depth no real repository has (a guard, not a limit
+     * anyone meets): an error, not a crash or an endless walk. */
+    size_t n = strlen(tmp);
+    memcpy(path, tmp, n + 1);
+    for (int i = 0; i < 40; i++) {
+        assert_true(n + 3 < sizeof(path));
+        memcpy(path + n, "/d", 3);
+        n += 2;
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    run(&r, NULL, "-R", "--osimagestream-file", OSIS, tmp, NULL);
+    assert_int_equal(r.rc, 2);
+    assert_contains(r.err, "directories nested too deep");
+    assert_int_equal(count_lines(r.err), 1);
+    /* Without -R the subdirectories are not read: nothing found. */
+    run(&r, NULL, "--osimagestream-file", OSIS, tmp, NULL);
+    assert_int_equal(r.rc, 0);
+    assert_contains(r.err, "no MachineConfigPools found");
+    assert_int_equal(osw_test_rmtree(tmp), 0);
 
     /* An unparsable file in a directory stops everything, naming it. */
     run(&r, NULL, "--osimagestream-file", OSIS, CHECKD, NULL);
