@@ -35,6 +35,11 @@ struct serve_flags {
     const char *cipher_suites, *metrics_listen, *metrics_auth;
     unsigned long long max_request_bytes, max_connections;
     long long shutdown_delay_ms;
+    /* Where the values settle() checks came from ("--listen" or
+     * "OSSTREAM_LISTEN"), so that its messages name what the user set. */
+    struct {
+        char listen[48], max_request_bytes[48], osis_name[48], shutdown_delay[48];
+    } from;
 };
 
 struct serve_ctx {
@@ -113,9 +118,9 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     osw_log_init(log, level, format, STDERR_FILENO);
     if (!osw_listen_parse(f->listen, host, hostcap, &cfg->listen_port))
         return snprintf(msg, sizeof(msg),
-                        "--listen must be HOST:PORT, [IPv6]:PORT or :PORT with a "
-                        "numeric address, not \"%s\"",
-                        f->listen),
+                        "%s must be HOST:PORT, [IPv6]:PORT or :PORT with a numeric address "
+                        "or localhost, not \"%s\"",
+                        f->from.listen, f->listen),
                fail(msg);
     cfg->listen_host = host;
     if (strcmp(f->tls_min, "1.2") == 0)
@@ -127,8 +132,8 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
                         f->tls_min),
                fail(msg);
     if (f->max_request_bytes == 0 || f->max_request_bytes > MAX_REQUEST_CAP)
-        return snprintf(msg, sizeof(msg), "--max-request-bytes must be between 1 and %llu",
-                        MAX_REQUEST_CAP),
+        return snprintf(msg, sizeof(msg), "%s must be between 1 and %llu",
+                        f->from.max_request_bytes, MAX_REQUEST_CAP),
                fail(msg);
     cfg->max_request_bytes = f->max_request_bytes;
     int rc = settle_tls_metrics(f, cfg, mhost, mhostcap);
@@ -141,14 +146,17 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
                fail(msg);
     cfg->max_connections = (unsigned)f->max_connections;
     if (!osw_str_is_dns1123_subdomain(osw_str_from_cstr(f->osis_name)))
-        return snprintf(msg, sizeof(msg), "--osimagestream-name \"%s\" is not a valid object name",
-                        f->osis_name),
+        return snprintf(msg, sizeof(msg),
+                        "%s \"%s\" is not a valid object name (lower-case letters, digits, '-' "
+                        "and '.')",
+                        f->from.osis_name, f->osis_name),
                fail(msg);
     *policy = osw_policy_default();
     policy->osimagestream_name = osw_str_from_cstr(f->osis_name);
     cfg->policy = policy;
     if (f->shutdown_delay_ms > MAX_SHUTDOWN_DELAY_MS)
-        return fail("--shutdown-delay (or OSSTREAM_SHUTDOWN_DELAY) must be at most 10m");
+        return snprintf(msg, sizeof(msg), "%s must be at most 10m", f->from.shutdown_delay),
+               fail(msg);
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->decode = osw_review_decode_fast;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
@@ -407,6 +415,12 @@ int osw_cmd_serve(int argc, char **argv)
     osw_strlist_free(&pos);
     if (fr != OSW_FLAGS_OK)
         return fr == OSW_FLAGS_HELP ? 0 : 2;
+    osw_flags_origin("listen", argc, argv, f.from.listen, sizeof(f.from.listen));
+    osw_flags_origin("max-request-bytes", argc, argv, f.from.max_request_bytes,
+                     sizeof(f.from.max_request_bytes));
+    osw_flags_origin("osimagestream-name", argc, argv, f.from.osis_name, sizeof(f.from.osis_name));
+    osw_flags_origin("shutdown-delay", argc, argv, f.from.shutdown_delay,
+                     sizeof(f.from.shutdown_delay));
     struct osw_server_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     char host[64], mhost[64];

@@ -327,6 +327,22 @@ enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int a
     return res;
 }
 
+void osw_flags_origin(const char *name, int argc, char *const *argv, char *buf, size_t cap)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, name, n) == 0 &&
+            (a[2 + n] == '\0' || a[2 + n] == '=')) {
+            snprintf(buf, cap, "--%s", name);
+            return;
+        }
+    }
+    env_name(name, buf, cap);
+}
+
 void osw_flags_print_help(const struct osw_command_spec *spec, FILE *out)
 {
     fprintf(out, "Usage: osstream-webhook %s\n\n%s\n", spec->usage, spec->summary);

@@ -75,6 +75,11 @@ enum osw_flags_result osw_flags_parse(const struct osw_command_spec *spec, int a
  * then the exit codes). */
 void osw_flags_print_help(const struct osw_command_spec *spec, FILE *out);
 
+/* Where flag `name`'s value came from, for messages about a value that
+ * parsed but is not acceptable: "--name" when argv (before "--") sets it,
+ * else its variable "OSSTREAM_NAME". Writes into `buf` (cut to `cap`). */
+void osw_flags_origin(const char *name, int argc, char *const *argv, char *buf, size_t cap);
+
 /* Parses a Go-style duration ("0", "500ms", "2s", "1m", "1h30m", "1.5s")
  * into milliseconds; false when malformed or out of range. */
 bool osw_flags_parse_duration(const char *s, long long *ms);

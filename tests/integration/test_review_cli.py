@@ -736,6 +736,18 @@ class ReviewCLI(unittest.TestCase):
         p = self.serve_fails([], "OSSTREAM_SHUTDOWN_DELAY=5", env={"OSSTREAM_SHUTDOWN_DELAY": "5"})
         self.assertIn('OSSTREAM_SHUTDOWN_DELAY: "5" is not a duration; use', p.stderr.decode())
         self.assertNotIn("--shutdown-delay", p.stderr.decode())
+        # Also for checks made after parsing (address form, range, name).
+        p = run(["serve"], env={"OSSTREAM_LISTEN": "nonsense"}, timeout=h.t(10))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertTrue(h.one_line(p.stderr), p.stderr)
+        self.assertIn('OSSTREAM_LISTEN must be HOST:PORT', p.stderr.decode())
+        for var, val in (("OSSTREAM_MAX_REQUEST_BYTES", "0"),
+                         ("OSSTREAM_OSIMAGESTREAM_NAME", "Not_A_Name"),
+                         ("OSSTREAM_SHUTDOWN_DELAY", "1h")):
+            p = self.serve_fails([], var, env={var: val}, base=True)
+            self.assertIn(var, p.stderr.decode())
+            self.assertNotIn("--" + var[len("OSSTREAM_"):].lower().replace("_", "-"),
+                             p.stderr.decode())
         # Everything through the environment.
         srv = h.Server(log_level=None, args=[])
         srv.env = { "OSSTREAM_TLS_CERT_FILE": c["crt"],

@@ -201,6 +201,27 @@ static void test_help_text(void **state)
     assert_non_null(strstr(text, "\nExit status:\n  0  fine\n"));
 }
 
+/* Where a value came from: the flag when argv sets it (before "--"), else
+ * its variable. */
+static void test_origin(void **state)
+{
+    (void)state;
+    char buf[64];
+    static char a0[] = "serve", a1[] = "--listen=x", a2[] = "--max-request-bytes", a3[] = "5",
+                a4[] = "--", a5[] = "--osimagestream-name";
+    char *const argv[] = {a0, a1, a2, a3, a4, a5, NULL};
+    osw_flags_origin("listen", 6, argv, buf, sizeof(buf));
+    assert_string_equal(buf, "--listen");
+    osw_flags_origin("max-request-bytes", 6, argv, buf, sizeof(buf));
+    assert_string_equal(buf, "--max-request-bytes");
+    osw_flags_origin("osimagestream-name", 6, argv, buf, sizeof(buf));
+    assert_string_equal(buf, "OSSTREAM_OSIMAGESTREAM_NAME");
+    osw_flags_origin("max", 6, argv, buf, sizeof(buf)); /* a prefix is not the flag */
+    assert_string_equal(buf, "OSSTREAM_MAX");
+    osw_flags_origin("listen", 6, argv, buf, 5); /* cut, still terminated */
+    assert_string_equal(buf, "--li");
+}
+
 static void test_durations(void **state)
 {
     (void)state;
@@ -267,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_errors_are_one_line),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_help_text),
+        cmocka_unit_test(test_origin),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_listen),
     };
