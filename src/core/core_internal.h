@@ -41,10 +41,20 @@ enum osw_err osw_message_unavailable(struct osw_decision *d, struct osw_str pool
 enum osw_err osw_message_kept_warning(struct osw_decision *d, struct osw_str stream,
                                       struct osw_str osis_name, bool have_snapshot);
 
-/* Mutation: sets the three annotations to `st`'s values (st != NULL), or
- * removes those present (st == NULL). Leaves d->patch empty when nothing
- * changes. */
-enum osw_err osw_patch_build(const struct osw_object_view *obj, const struct osw_stream *st,
+/* What mutation wants of each annotation the webhook owns: set to `value`,
+ * or absent. */
+struct osw_annot_want {
+    bool set[OSW_ANNOT_COUNT];
+    struct osw_str value[OSW_ANNOT_COUNT];
+};
+
+/* `w` sets stream, os-image and os-extensions-image to `st`'s values (all
+ * absent when `st` is NULL); stream-source absent. */
+void osw_annot_want_stream(struct osw_annot_want *w, const struct osw_stream *st);
+
+/* Mutation: the minimal patch making the annotations what `want` says.
+ * Leaves `patch` empty when nothing changes. */
+enum osw_err osw_patch_build(const struct osw_object_view *obj, const struct osw_annot_want *want,
                              struct osw_buf *patch);
 
 #endif /* OSW_CORE_INTERNAL_H */

@@ -242,10 +242,11 @@ static enum osw_err mutate(const struct osw_review *r, enum row row, const struc
     d->verdict = OSW_VERDICT_ALLOWED;
     /* Only a resolvable stream, or no stream at all, changes the object;
      * every other case is left for validation to decide. */
-    if (row == ROW_FOUND)
-        err = osw_patch_build(&r->object, found, &d->patch);
-    else if (row == ROW_NO_STREAM)
-        err = osw_patch_build(&r->object, NULL, &d->patch);
+    struct osw_annot_want want;
+    if (row == ROW_FOUND || row == ROW_NO_STREAM) {
+        osw_annot_want_stream(&want, row == ROW_FOUND ? found : NULL);
+        err = osw_patch_build(&r->object, &want, &d->patch);
+    }
     if (err == OSW_OK && d->patch.len > 0)
         d->verdict = OSW_VERDICT_PATCHED;
     return err;

@@ -4,8 +4,10 @@
  * decoded view from the tree. It defines the semantics the fast reader
  * (src/json/) must reproduce exactly; the differential fuzz target compares
  * the two. The view's slices point into the jansson tree, which the view
- * keeps alive as its storage.
+ * keeps alive as its storage (with the selectors' JSON text, the only values
+ * the tree does not hold as text).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -74,6 +76,12 @@ static void fill_annotations(struct osw_object_view *o, const json_t *ann)
         o->annotations[a] = field_of(json_object_get(ann, osw_annot_key((enum osw_annot)a)));
 }
 
+/* The storage: the tree, and the dumped selectors of object and oldObject. */
+struct storage {
+    json_t *root;
+    char *selector[2];
+};
+
 static void fill_object(struct osw_object_view *o, const json_t *obj)
 {
     o->type = jtype_of(obj);
@@ -86,6 +94,24 @@ static void fill_object(struct osw_object_view *o, const json_t *obj)
     const json_t *stream = member(spec, "osImageStream");
     o->stream_type = jtype_of(stream);
     o->stream_name = field_of(member(stream, "name"));
+    const json_t *paused = member(spec, "paused");
+    o->paused_type = jtype_of(paused);
+    o->paused = json_is_true(paused);
+    o->selector_type = jtype_of(member(spec, "machineConfigSelector"));
+}
+
+/* The selector's JSON text, kept in `*text` (owned by the storage). */
+static bool dump_selector(struct osw_object_view *o, const json_t *obj, char **text)
+{
+    const json_t *sel = member(member(obj, "spec"), "machineConfigSelector");
+    if (!json_is_object(sel))
+        return true;
+    osw_jalloc_begin();
+    *text = json_dumps(sel, JSON_COMPACT);
+    if (!*text || osw_jalloc_failed())
+        return false;
+    o->selector_json = osw_str_from_cstr(*text);
+    return true;
 }
 
 static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield *a, const char *ka,
@@ -99,7 +125,11 @@ static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield 
 
 static void storage_free(void *p)
 {
-    json_decref((json_t *)p);
+    struct storage *st = p;
+    json_decref(st->root);
+    free(st->selector[0]);
+    free(st->selector[1]);
+    free(st);
 }
 
 /* Envelope checks, in the order the reason strings are documented. */
@@ -136,12 +166,18 @@ static void fill_request(struct osw_review *out, const json_t *req)
     out->operation = field_of(json_object_get(req, "operation"));
     out->name = field_of(json_object_get(req, "name"));
     out->sub_resource = field_of(json_object_get(req, "subResource"));
+    out->username = field_of(member(json_object_get(req, "userInfo"), "username"));
     fill_gvk(json_object_get(req, "kind"), &out->kind_type, &out->kind_group, "group",
              &out->kind_version, "version", &out->kind_kind, "kind");
     fill_gvk(json_object_get(req, "resource"), &out->resource_type, &out->resource_group, "group",
              &out->resource_version, "version", &out->resource_resource, "resource");
     fill_object(&out->object, json_object_get(req, "object"));
     fill_object(&out->old_object, json_object_get(req, "oldObject"));
+    if (osw_review_wants_trees(out)) {
+        const json_t *o = json_object_get(req, "object"), *old = json_object_get(req, "oldObject");
+        out->object_tree = json_is_object(o) ? o : NULL;
+        out->old_object_tree = json_is_object(old) ? old : NULL;
+    }
 }
 
 enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_review *out,
@@ -176,8 +212,22 @@ enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_
         osw_review_init(out);
         return err;
     }
-    fill_request(out, json_object_get(root, "request"));
-    out->storage = root;
+    struct storage *st = calloc(1, sizeof(*st));
+    if (!st) {
+        json_decref(root);
+        osw_review_init(out);
+        return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+    }
+    st->root = root;
+    const json_t *req = json_object_get(root, "request");
+    fill_request(out, req);
+    if (!dump_selector(&out->object, json_object_get(req, "object"), &st->selector[0]) ||
+        !dump_selector(&out->old_object, json_object_get(req, "oldObject"), &st->selector[1])) {
+        storage_free(st);
+        osw_review_init(out);
+        return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+    }
+    out->storage = st;
     out->storage_free = storage_free;
     return OSW_OK;
 }

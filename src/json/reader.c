@@ -40,6 +40,9 @@ struct reader {
     enum osw_jtype req_type;
     struct osw_jfield api, kind, uid;
     struct annot_range ann[2]; /* object, oldObject */
+    /* The bytes of the last request.object and request.oldObject (when
+     * objects), parsed with jansson only for the rare kinds that need them. */
+    const unsigned char *obj_start[2], *obj_end[2];
 };
 
 /* A member key, decoded when it has escapes. Keys longer than `buf` cannot
@@ -196,6 +199,10 @@ static void reset_stream(struct osw_object_view *o)
 static void reset_spec(struct osw_object_view *o)
 {
     o->spec_type = OSW_JT_ABSENT;
+    o->selector_type = OSW_JT_ABSENT;
+    o->selector_json = OSW_STR_NULL;
+    o->paused_type = OSW_JT_ABSENT;
+    o->paused = false;
     reset_stream(o);
 }
 
@@ -290,6 +297,16 @@ static bool read_spec(struct reader *r, struct osw_object_view *o)
             reset_stream(o);
             int c = container(r, 5, &o->stream_type);
             ok = c == 0 || (c > 0 && read_stream(r, o));
+        } else if (KEY_IS(&k, "machineConfigSelector")) {
+            /* Kept as text: only the cluster-state rules parse it. */
+            const unsigned char *start = r->s.p;
+            ok = osw_jscan_skip(&r->s, 5, &o->selector_type);
+            o->selector_json = OSW_STR_NULL;
+            if (ok && o->selector_type == OSW_JT_OBJECT)
+                o->selector_json = (struct osw_str){(const char *)start, (size_t)(r->s.p - start)};
+        } else if (KEY_IS(&k, "paused")) {
+            o->paused = at(r, 't');
+            ok = osw_jscan_skip(&r->s, 5, &o->paused_type);
         } else {
             ok = skip(r, 5);
         }
@@ -351,6 +368,21 @@ static bool gvk_member(struct reader *r, enum osw_jtype *type, const char *const
     return c == 0 || (c > 0 && read_gvk(r, names, f));
 }
 
+/* request.userInfo (members at depth 4): only `username` is read; `extra`
+ * and the rest are skipped unseen. */
+static bool read_user_info(struct reader *r, struct osw_jfield *username)
+{
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok = KEY_IS(&k, "username") ? read_field(r, 4, username) : skip(r, 4);
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
 static void reset_request(struct reader *r)
 {
     struct osw_review *out = r->out;
@@ -359,6 +391,7 @@ static void reset_request(struct reader *r)
     out->operation = absent_field;
     out->name = absent_field;
     out->sub_resource = absent_field;
+    out->username = absent_field;
     out->kind_type = OSW_JT_ABSENT;
     out->kind_group = out->kind_version = out->kind_kind = absent_field;
     out->resource_type = OSW_JT_ABSENT;
@@ -386,6 +419,11 @@ static bool read_request(struct reader *r)
             ok = read_field(r, 3, &out->name);
         } else if (KEY_IS(&k, "subResource")) {
             ok = read_field(r, 3, &out->sub_resource);
+        } else if (KEY_IS(&k, "userInfo")) {
+            enum osw_jtype t = OSW_JT_ABSENT;
+            out->username = absent_field;
+            int c = container(r, 3, &t);
+            ok = c == 0 || (c > 0 && read_user_info(r, &out->username));
         } else if (KEY_IS(&k, "kind")) {
             struct osw_jfield *f[3] = {&out->kind_group, &out->kind_version, &out->kind_kind};
             ok = gvk_member(r, &out->kind_type, kind_names, f);
@@ -397,8 +435,10 @@ static bool read_request(struct reader *r)
             int i = k.len == 6 ? 0 : 1;
             struct osw_object_view *o = i == 0 ? &out->object : &out->old_object;
             reset_view(o, &r->ann[i]);
+            r->obj_start[i] = r->s.p;
             int c = container(r, 3, &o->type);
             ok = c == 0 || (c > 0 && read_object(r, o, &r->ann[i]));
+            r->obj_end[i] = r->s.p;
         } else {
             ok = skip(r, 3);
         }
@@ -458,6 +498,51 @@ static enum osw_err annot_check(const struct annot_range *ar, struct osw_object_
             o->annotations_string_map = false;
     }
     json_decref(obj);
+    return OSW_OK;
+}
+
+/* The storage when trees were parsed: the decoded strings and the trees. */
+struct tree_storage {
+    struct chunk *chunks;
+    json_t *tree[2];
+};
+
+static void tree_storage_free(void *p)
+{
+    struct tree_storage *ts = p;
+    chunks_free(ts->chunks);
+    json_decref(ts->tree[0]);
+    json_decref(ts->tree[1]);
+    free(ts);
+}
+
+/* request.object and request.oldObject as trees, for the rare kinds that are
+ * decided from more than the view (MachineConfigs, the OSImageStream). The
+ * bytes were validated by the pass; only memory can fail. */
+static enum osw_err parse_trees(struct reader *r, struct tree_storage **out)
+{
+    struct osw_review *rv = r->out;
+    *out = NULL;
+    if (!osw_review_wants_trees(rv))
+        return OSW_OK;
+    struct tree_storage *ts = calloc(1, sizeof(*ts));
+    if (!ts)
+        return OSW_ENOMEM;
+    const struct osw_object_view *views[2] = {&rv->object, &rv->old_object};
+    for (int i = 0; i < 2; i++) {
+        if (views[i]->type != OSW_JT_OBJECT)
+            continue;
+        osw_jalloc_begin();
+        ts->tree[i] = json_loadb((const char *)r->obj_start[i],
+                                 (size_t)(r->obj_end[i] - r->obj_start[i]), JSON_ALLOW_NUL, NULL);
+        if (!ts->tree[i] || osw_jalloc_failed()) {
+            tree_storage_free(ts);
+            return OSW_ENOMEM;
+        }
+    }
+    rv->object_tree = ts->tree[0];
+    rv->old_object_tree = ts->tree[1];
+    *out = ts;
     return OSW_OK;
 }
 
@@ -529,11 +614,19 @@ enum osw_err osw_review_decode_fast(const char *body, size_t len, struct osw_rev
         goto out;
     for (int i = 0; i < 2 && err == OSW_OK; i++)
         err = annot_check(&r.ann[i], i == 0 ? &out->object : &out->old_object);
+    struct tree_storage *ts = NULL;
+    if (err == OSW_OK)
+        err = parse_trees(&r, &ts);
     if (err != OSW_OK) {
         osw_errbuf_set(eb, err, "out of memory decoding the body");
         goto out;
     }
-    if (r.store) {
+    if (ts) {
+        ts->chunks = r.store;
+        out->storage = ts;
+        out->storage_free = tree_storage_free;
+        r.store = NULL;
+    } else if (r.store) {
         out->storage = r.store;
         out->storage_free = chunks_free;
         r.store = NULL;
