@@ -95,7 +95,7 @@ struct osw_cluster_builder *osw_cluster_builder_new(void);    /* NULL on OOM */
 void osw_cluster_builder_free(struct osw_cluster_builder *b); /* NULL is fine */
 /* Adds an extract (the builder takes its own reference; the caller keeps
  * theirs). A later pool or MachineConfig with the same name replaces the
- * earlier one. OSW_ENOMEM. */
+ * earlier one. OSW_ENOMEM; OSW_EINVAL for NULL. */
 enum osw_err osw_cluster_builder_add_pool(struct osw_cluster_builder *b, struct osw_pool *p);
 enum osw_err osw_cluster_builder_add_mc(struct osw_cluster_builder *b, struct osw_mc *mc);
 /* Builds the snapshot (one reference, owned by the caller) and precomputes

@@ -85,6 +85,8 @@ static bool grow(void **arr, size_t *cap, size_t n)
 
 enum osw_err osw_cluster_builder_add_pool(struct osw_cluster_builder *b, struct osw_pool *p)
 {
+    if (!p)
+        return OSW_EINVAL;
     if (!grow((void **)&b->pools, &b->cappools, b->npools))
         return OSW_ENOMEM;
     b->pools[b->npools++] = osw_pool_ref(p);
@@ -93,6 +95,8 @@ enum osw_err osw_cluster_builder_add_pool(struct osw_cluster_builder *b, struct 
 
 enum osw_err osw_cluster_builder_add_mc(struct osw_cluster_builder *b, struct osw_mc *mc)
 {
+    if (!mc)
+        return OSW_EINVAL;
     if (!grow((void **)&b->mcs, &b->capmcs, b->nmcs))
         return OSW_ENOMEM;
     b->mcs[b->nmcs++] = osw_mc_ref(mc);
@@ -198,8 +202,9 @@ static enum osw_err build_mcs(struct osw_cluster *c, const struct osw_cluster_bu
         return OSW_OK;
     if (b->nmcs > UINT32_MAX)
         return OSW_ENOMEM;
-    c->mcs = malloc(b->nmcs * sizeof(*c->mcs));
-    c->by_name = malloc(b->nmcs * sizeof(*c->by_name));
+    /* Arrays of pointers (the sizeof check cannot tell). */
+    c->mcs = malloc(b->nmcs * sizeof(*c->mcs));         // NOLINT(bugprone-sizeof-expression)
+    c->by_name = malloc(b->nmcs * sizeof(*c->by_name)); // NOLINT(bugprone-sizeof-expression)
     if (!c->mcs || !c->by_name)
         return OSW_ENOMEM;
     /* Insertion order decides among duplicates: sort (name, position). */
@@ -215,8 +220,8 @@ static enum osw_err build_mcs(struct osw_cluster *c, const struct osw_cluster_bu
         c->by_name[i] = osw_mc_ref(tmp[i].mc);
     free(tmp);
     c->nmcs = dedupe_mcs(c->by_name, b->nmcs);
-    memcpy(c->mcs, c->by_name, c->nmcs * sizeof(*c->mcs));
-    qsort(c->mcs, c->nmcs, sizeof(*c->mcs), mc_merge_cmp);
+    memcpy(c->mcs, c->by_name, c->nmcs * sizeof(*c->mcs)); // NOLINT(bugprone-sizeof-expression)
+    qsort(c->mcs, c->nmcs, sizeof(*c->mcs), mc_merge_cmp); // NOLINT(bugprone-sizeof-expression)
     return OSW_OK;
 }
 
@@ -231,7 +236,7 @@ static enum osw_err build_pools(struct osw_cluster *c, const struct osw_cluster_
     for (size_t i = b->npools; i-- > 0;) {
         bool seen = false;
         for (size_t j = 0; j < c->npools && !seen; j++)
-            seen = osw_str_eq(c->pools[j].pool->name, b->pools[i]->name);
+            seen = c->pools[j].pool && osw_str_eq(c->pools[j].pool->name, b->pools[i]->name);
         if (!seen)
             c->pools[c->npools++].pool = osw_pool_ref(b->pools[i]);
     }
