@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/input.h"
+#include "cli/objects.h"
 #include "source/source.h"
 #include "yaml/yaml.h"
 
@@ -92,7 +93,7 @@ static json_t *build_review(json_t *pool, unsigned long n)
                      "AdmissionReview", "request", req);
 }
 
-static void judge_pool(json_t *pool, const struct osw_osis *snap, struct verdicts *v)
+static void judge_pool(json_t *pool, const struct osw_inputs *inputs, struct verdicts *v)
 {
     struct osw_admit a;
     json_t *review = build_review(pool, ++v->pools);
@@ -100,9 +101,7 @@ static void judge_pool(json_t *pool, const struct osw_osis *snap, struct verdict
 
     osw_admit_init(&a);
     json_decref(review);
-    struct osw_policy policy = osw_policy_default();
-    struct osw_inputs inputs = {snap, true, OSW_CLUSTER_OFF, NULL, &policy};
-    if (!body || osw_admit(body, strlen(body), &inputs, OSW_EP_VALIDATE, osw_review_decode_fast,
+    if (!body || osw_admit(body, strlen(body), inputs, OSW_EP_VALIDATE, osw_review_decode_fast,
                            &a) != OSW_OK) {
         fprintf(stderr, PROG "out of memory\n");
         v->failed = true;
@@ -139,7 +138,7 @@ out:
     osw_admit_reset(&a, false);
 }
 
-static void judge_object(json_t *obj, const struct osw_osis *snap, unsigned depth,
+static void judge_object(json_t *obj, const struct osw_inputs *inputs, unsigned depth,
                          struct verdicts *v)
 {
     if (!json_is_object(obj) || v->failed)
@@ -147,11 +146,11 @@ static void judge_object(json_t *obj, const struct osw_osis *snap, unsigned dept
     const json_t *items = list_items(obj);
     if (items && depth < MAX_LIST_NESTING) {
         for (size_t i = 0; i < json_array_size(items) && !v->failed; i++)
-            judge_object(json_array_get(items, i), snap, depth + 1, v);
+            judge_object(json_array_get(items, i), inputs, depth + 1, v);
         return;
     }
     if (is_mcp(obj))
-        judge_pool(obj, snap, v);
+        judge_pool(obj, inputs, v);
 }
 
 /* Reads and parses one manifest into `*docs`; prints the error and returns
@@ -199,6 +198,8 @@ int osw_cmd_check(int argc, char **argv)
     struct osw_errbuf eb;
     struct verdicts v = {0, false, false};
     json_t *files = NULL; /* one array of documents per manifest */
+    struct osw_cluster_builder *builder = NULL;
+    struct osw_cluster *cluster = NULL;
     int rc = 2;
 
     enum osw_flags_result fr = osw_flags_parse(&spec, argc, argv, &pos, NULL, stdout, stderr);
@@ -233,10 +234,26 @@ int osw_cmd_check(int argc, char **argv)
             goto out;
         }
     }
+    /* The manifests' pools and MachineConfigs are the cluster state each
+     * pool is judged in (Decision 9); an object of the wrong shape is left
+     * out of it (a pool's own line then says why it is denied). */
+    builder = osw_cluster_builder_new();
+    bool nomem = !builder;
+    for (size_t i = 0; i < pos.len && !nomem; i++) {
+        json_t *docs = json_array_get(files, i);
+        for (size_t j = 0; j < json_array_size(docs) && !nomem; j++)
+            nomem = osw_objects_add(builder, json_array_get(docs, j), true, &eb) != OSW_OK;
+    }
+    if (nomem || osw_cluster_build(builder, &cluster) != OSW_OK) {
+        fprintf(stderr, PROG "out of memory\n");
+        goto out;
+    }
+    struct osw_policy policy = osw_policy_default();
+    struct osw_inputs inputs = {snap, true, OSW_CLUSTER_SYNCED, cluster, &policy};
     for (size_t i = 0; i < pos.len && !v.failed; i++) {
         json_t *docs = json_array_get(files, i);
         for (size_t j = 0; j < json_array_size(docs) && !v.failed; j++)
-            judge_object(json_array_get(docs, j), snap, 0, &v);
+            judge_object(json_array_get(docs, j), &inputs, 0, &v);
     }
     if (fflush(stdout) != 0 || v.failed) {
         if (!v.failed)
@@ -245,6 +262,8 @@ int osw_cmd_check(int argc, char **argv)
     }
     rc = v.denied ? 1 : 0;
 out:
+    osw_cluster_unref(cluster);
+    osw_cluster_builder_free(builder);
     json_decref(files);
     osw_osis_unref(snap);
     osw_strlist_free(&pos);

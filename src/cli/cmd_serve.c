@@ -25,6 +25,8 @@
 struct serve_flags {
     const char *listen, *cert, *key, *tls_min, *osis_file, *kubeconfig, *sa_dir, *osis_name;
     const char *log_level, *log_format;
+    const char *cluster_state, *exempt_namespace;
+    bool annotate_implicit_streams, deny_osimagestream_delete;
     unsigned long long max_request_bytes;
     long long shutdown_delay_ms;
 };
@@ -85,8 +87,17 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
         return snprintf(msg, sizeof(msg), "--osimagestream-name \"%s\" is not a valid object name",
                         f->osis_name),
                fail(msg);
+    if (strcmp(f->cluster_state, "auto") != 0 && strcmp(f->cluster_state, "required") != 0 &&
+        strcmp(f->cluster_state, "off") != 0)
+        return snprintf(msg, sizeof(msg),
+                        "--cluster-state must be auto, required or off, not \"%s\"",
+                        f->cluster_state),
+               fail(msg);
     *policy = osw_policy_default();
     policy->osimagestream_name = osw_str_from_cstr(f->osis_name);
+    policy->annotate_implicit_streams = f->annotate_implicit_streams;
+    policy->deny_osimagestream_delete = f->deny_osimagestream_delete;
+    policy->exempt_namespace = osw_str_from_cstr(f->exempt_namespace);
     cfg->policy = policy;
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->decode = osw_review_decode_fast;
@@ -196,6 +207,10 @@ int osw_cmd_serve(int argc, char **argv)
         .log_format = "json",
         .max_request_bytes = 4194304,
         .shutdown_delay_ms = 0,
+        .cluster_state = "auto",
+        .exempt_namespace = "openshift-machine-config-operator",
+        .annotate_implicit_streams = false,
+        .deny_osimagestream_delete = true,
     };
     const struct osw_flag flags[] = {
         {"listen", OSW_FLAG_STRING, &f.listen, "HOST:PORT",
@@ -224,6 +239,18 @@ int osw_cmd_serve(int argc, char **argv)
          true},
         {"shutdown-delay", OSW_FLAG_DURATION, &f.shutdown_delay_ms, "DURATION",
          "after SIGTERM keep serving this long with /readyz at 503 (default 0s)", true},
+        {"cluster-state", OSW_FLAG_STRING, &f.cluster_state, "auto|required|off",
+         "watch MachineConfigPools and MachineConfigs for the parity rules; required also "
+         "holds /readyz until both listed (default auto; a file source is always off)",
+         true},
+        {"annotate-implicit-streams", OSW_FLAG_BOOL, &f.annotate_implicit_streams, NULL,
+         "also annotate pools naming no stream, with stream-source (default false)", true},
+        {"deny-osimagestream-delete", OSW_FLAG_BOOL, &f.deny_osimagestream_delete, NULL,
+         "deny deleting the OSImageStream (default true; =false allows it)", true},
+        {"exempt-namespace", OSW_FLAG_STRING, &f.exempt_namespace, "NS",
+         "service accounts of this namespace get warnings instead of osImageURL denials "
+         "(default openshift-machine-config-operator; empty disables)",
+         true},
     };
     const struct osw_command_spec spec = {
         "serve",

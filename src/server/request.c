@@ -344,6 +344,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
     }
     double secs = elapsed(&rq->t0);
     osw_metrics_request(srv->deps.metrics, ep, op, a.decision.verdict, secs);
+    osw_metrics_rules(srv->deps.metrics, a.decision.rules);
     log_decision(srv, ep, &a, op, secs);
     ret = queue(srv, conn, rq, MHD_HTTP_OK, buf_response(&a.body), "application/json");
     osw_admit_reset(&a, false);
