@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "osw/review.h"
 
 #include "cli/commands.h"
@@ -55,8 +57,16 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        /* libcurl (the Kubernetes API client) once, before any thread. */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            fprintf(stderr, "osstream-webhook: cannot initialise libcurl\n");
+            return 1;
+        }
+        int rc = commands[i].run(argc - 1, argv + 1);
+        curl_global_cleanup();
+        return rc;
     }
     fprintf(stderr, "osstream-webhook: unknown command \"%s\" (see --help)\n", cmd);
     return 2;

@@ -3,8 +3,8 @@
  * OSImageStream sources behind one small ops table, as curl's TLS backends
  * sit behind struct Curl_ssl. A source only publishes validated snapshots
  * into the snapcell; nothing in the core knows where a snapshot came from.
- * Implementations: file (source_file.c) and, later, the Kubernetes API
- * (list + watch).
+ * Implementations: file (source_file.c) and the Kubernetes API (list +
+ * watch, source_kube.c); both publish through osw_source_publish.
  */
 #ifndef OSW_SOURCE_H
 #define OSW_SOURCE_H
@@ -12,6 +12,7 @@
 #include "osw/error.h"
 #include "osw/snapcell.h"
 
+#include "kube/reflector.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
 
@@ -56,6 +57,36 @@ void osw_source_destroy(struct osw_source *src);
  */
 enum osw_err osw_source_file_new(const char *path, const struct osw_source_env *env,
                                  struct osw_source **out, struct osw_errbuf *eb);
+
+/*
+ * The Kubernetes API source: a reflector lists and watches the OSImageStream
+ * called `name` (field selector metadata.name=<name>) at
+ * /apis/machineconfiguration.openshift.io/v1/osimagestreams, falling back to
+ * v1alpha1 when v1's list answers 404. ADDED and MODIFIED objects are
+ * validated (an invalid one is refused, logged and counted; the last good
+ * snapshot stays); DELETED, or a list without the object, empties the cache;
+ * every successful list marks it synced. `name` is copied; `transport` is
+ * taken over (also on failure); start() returns at once, before the first
+ * list (readiness follows the cell's synced flag).
+ */
+enum osw_err osw_source_kube_new(const char *name, struct osw_reflector_transport transport,
+                                 const struct osw_source_env *env, struct osw_source **out,
+                                 struct osw_errbuf *eb);
+
+/*
+ * Publishes `snap` (the caller's reference is taken over; NULL empties the
+ * cache) into env->cell and updates the cache metrics: synced, stream count,
+ * last-update time, and updates_total{result="success"} for a snapshot. Logs
+ * `msg` at info with up to three `origin` fields and the snapshot's name,
+ * resourceVersion, stream count and default.
+ */
+void osw_source_publish(const struct osw_source_env *env, struct osw_osis *snap, const char *msg,
+                        const struct osw_log_field *origin, size_t norigin);
+
+/* Logs a refused update (`msg` at warn with `fields`) and counts it as
+ * updates_total{result="invalid"}; the cell is left alone. */
+void osw_source_refuse(const struct osw_source_env *env, const char *msg,
+                       const struct osw_log_field *fields, size_t n);
 
 /*
  * Loads and validates one OSImageStream file (JSON, or YAML when it does not

@@ -95,13 +95,6 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Parses the bytes of the file at `path` into a snapshot; `eb` then starts
  * with the path ("PATH: field: reason" or "PATH:LINE:COL: reason"). */
 static enum osw_err parse_bytes(const char *path, const char *data, size_t len,
@@ -165,24 +158,10 @@ enum osw_err osw_source_load_file(const char *path, struct osw_osis **out, struc
     return err;
 }
 
-static void note_success(struct file_source *fs, const struct osw_osis *snap, const char *msg)
+static void note_success(struct file_source *fs, struct osw_osis *snap, const char *msg)
 {
-    struct osw_metrics *m = fs->base.env.metrics;
-    struct osw_log_field f[] = {
-        OSW_LOGF_CSTR("file", fs->path),
-        OSW_LOGF_STR("name", osw_osis_name(snap)),
-        OSW_LOGF_STR("resourceVersion", osw_osis_resource_version(snap)),
-        OSW_LOGF_INT("streams", osw_osis_count(snap)),
-        OSW_LOGF_STR("defaultStream", osw_osis_default(snap)),
-    };
-
-    osw_log_write(fs->base.env.log, OSW_LOG_INFO, msg, f, sizeof(f) / sizeof(f[0]));
-    if (m) {
-        osw_metrics_osis_update(m, "success");
-        osw_metrics_set_streams(m, osw_osis_count(snap));
-        osw_metrics_set_last_update(m, wall_seconds());
-        osw_metrics_set_synced(m, true);
-    }
+    struct osw_log_field f[] = {OSW_LOGF_CSTR("file", fs->path)};
+    osw_source_publish(&fs->base.env, snap, msg, f, 1);
 }
 
 /*
@@ -215,9 +194,7 @@ static bool check_content(struct file_source *fs)
     enum osw_err err =
         now.unreadable ? OSW_EIO : parse_bytes(fs->path, now.data, now.len, &snap, &eb);
     if (err == OSW_OK) {
-        osw_snapcell_publish(fs->base.env.cell, osw_osis_ref(snap));
         note_success(fs, snap, "OSImageStream file changed: new snapshot in use");
-        osw_osis_unref(snap);
         seen_move(&fs->good, &now);
         seen_clear(&fs->suspect);
         seen_clear(&fs->rejected);
@@ -238,11 +215,9 @@ static bool check_content(struct file_source *fs)
         OSW_LOGF_CSTR("file", fs->path),
         OSW_LOGF_CSTR("error", eb.msg),
     };
-    osw_log_write(fs->base.env.log, OSW_LOG_WARN,
-                  "OSImageStream file change refused; the last good snapshot stays in use", f,
-                  sizeof(f) / sizeof(f[0]));
-    if (fs->base.env.metrics)
-        osw_metrics_osis_update(fs->base.env.metrics, "invalid");
+    osw_source_refuse(&fs->base.env,
+                      "OSImageStream file change refused; the last good snapshot stays in use", f,
+                      sizeof(f) / sizeof(f[0]));
     seen_move(&fs->rejected, &now);
     seen_clear(&fs->suspect);
 out:
@@ -348,9 +323,7 @@ static enum osw_err file_start(struct osw_source *src, struct osw_errbuf *eb)
     fs->started = true;
     seen_move(&fs->good, &s);
     stat_changed(fs); /* remember the file as it is now */
-    osw_snapcell_publish(fs->base.env.cell, osw_osis_ref(snap));
     note_success(fs, snap, "OSImageStream file loaded");
-    osw_osis_unref(snap);
 
     fs->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fs->wake_fd < 0)

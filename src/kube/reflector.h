@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A reflector keeps a local copy of one Kubernetes resource, as client-go's
+ * does: it lists (paged when asked), then watches from the list's
+ * resourceVersion, and on any end or failure of the watch lists again after
+ * a capped, jittered exponential backoff. It runs in its own thread and hands
+ * what it sees to a sink (list results, then events) on that thread. It
+ * speaks HTTP through a small transport table (the libcurl client in
+ * production, a script in the unit tests) and never touches the network
+ * itself.
+ */
+#ifndef OSW_KUBE_REFLECTOR_H
+#define OSW_KUBE_REFLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "osw/buf.h"
+#include "osw/error.h"
+
+#include "kube/watchline.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
+
+/* What one GET brought back. */
+struct osw_reflector_response {
+    long status;          /* HTTP status; 0 when no answer arrived */
+    double retry_after_s; /* Retry-After in seconds, or -1 */
+};
+
+/* How the reflector speaks HTTP. One transport per reflector. */
+struct osw_reflector_transport_ops {
+    /* GET `path_and_query`, streaming the body to `on_data` in arbitrary
+     * pieces (on_data returning false ends the transfer: OSW_OK with the
+     * status seen). watch=true: a long-lived stream. OSW_OK: an HTTP answer
+     * arrived (any status); OSW_EIO: transport failure or abort (eb says why). */
+    enum osw_err (*get)(void *impl, const char *path_and_query, bool watch,
+                        bool (*on_data)(void *ctx, const char *data, size_t len), void *ctx,
+                        struct osw_reflector_response *resp, struct osw_errbuf *eb);
+    /* From any thread: the running get and every later one fail promptly. */
+    void (*abort)(void *impl);
+    /* Frees `impl` (no get running). */
+    void (*destroy)(void *impl);
+};
+
+struct osw_reflector_transport {
+    const struct osw_reflector_transport_ops *ops;
+    void *impl;
+};
+
+/* What the reflector tells its owner; every call comes from the reflector's
+ * thread, objects are borrowed for the call only. */
+struct osw_reflector_sink_ops {
+    /* A list begins: the items that follow replace the whole set... */
+    void (*list_begin)(void *ctx);
+    void (*list_item)(void *ctx, const json_t *obj);
+    /* ...once it completes (all pages listed); or it failed midway and the
+     * set stays as it was. */
+    void (*list_commit)(void *ctx, const char *resource_version);
+    void (*list_abort)(void *ctx);
+    /* One watch event: ADDED, MODIFIED or DELETED. */
+    void (*event)(void *ctx, enum osw_watch_type type, const json_t *obj);
+    /* Every path answered 404: the kind is not served (retried later). */
+    void (*not_served)(void *ctx);
+};
+
+struct osw_reflector_config {
+    const char *resource; /* "osimagestreams.machineconfiguration.openshift.io", for logs */
+    /* Collection paths in order of preference ("/apis/G/v1/osimagestreams", ...); a path
+     * whose list answers 404 is not served and the next one is tried. */
+    const char *const *paths;
+    size_t npaths;
+    const char *field_selector; /* "metadata.name=cluster", or NULL */
+    unsigned page_limit;        /* list with limit + continue; 0: one page */
+    size_t max_list_bytes;      /* a larger list page is a failure; 0: 256 MiB */
+    size_t max_line_bytes;      /* a longer watch line ends the watch; 0: 16 MiB */
+    /* Timing knobs; 0 means the contract's and client-go's values. */
+    double backoff_base_ms, backoff_cap_ms; /* 250 ms, 30 s */
+    int64_t not_served_retry_ms;            /* 5 min */
+    unsigned watch_timeout_s;               /* timeoutSeconds in [t, 2t): 300 */
+    int64_t healthy_watch_ms;               /* a watch this long resets the backoff: 10 s */
+    uint64_t seed;                          /* jitter seed; 0: from the clock */
+};
+
+struct osw_reflector;
+
+/*
+ * Creates a reflector (not running). `cfg` and its strings are copied;
+ * `transport` is taken over (destroyed by osw_reflector_free, also when this
+ * fails); `sink`, `sink_ctx`, `log` and `metrics` (may be NULL) are borrowed
+ * and must outlive the reflector.
+ */
+enum osw_err osw_reflector_new(const struct osw_reflector_config *cfg,
+                               struct osw_reflector_transport transport,
+                               const struct osw_reflector_sink_ops *sink, void *sink_ctx,
+                               const struct osw_log *log, struct osw_metrics *metrics,
+                               struct osw_reflector **out, struct osw_errbuf *eb);
+
+/* Starts the reflector's thread. */
+enum osw_err osw_reflector_start(struct osw_reflector *r, struct osw_errbuf *eb);
+
+/* Stops promptly: wakes a backoff sleep, aborts the request in flight and
+ * joins the thread. After it returns the sink is called no more. Idempotent. */
+void osw_reflector_stop(struct osw_reflector *r);
+
+/* Stops and frees (the transport too). NULL is fine. */
+void osw_reflector_free(struct osw_reflector *r);
+
+/*
+ * The query string of a list or watch (exposed for tests): `?` then
+ * fieldSelector, limit and continue for a list; watch=1, fieldSelector,
+ * resourceVersion, allowWatchBookmarks=true and timeoutSeconds for a watch
+ * (`watch_timeout_s` > 0). Values are percent-encoded. Appends to `out`.
+ */
+enum osw_err osw_reflector_query(struct osw_buf *out, const char *field_selector, unsigned limit,
+                                 const char *cont, const char *resource_version,
+                                 unsigned watch_timeout_s);
+
+#endif /* OSW_KUBE_REFLECTOR_H */

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests of the reflector against a scripted transport: the list and watch
+ * query strings, events reaching the sink, bookmarks that are not updates,
+ * 404 fallback to the next version and the "not served" mode, paging with
+ * `continue` (and a page failing midway), every restart reason (410 both
+ * ways, end, network, 5xx, 429 with Retry-After, 401/403 with a log line
+ * naming the verb, garbage, an oversized line), the backoff growing between
+ * failed attempts, and a stop that is prompt both in a long backoff sleep and
+ * in an open watch. Waits poll with a generous deadline; timings are only
+ * checked as lower bounds, or as upper bounds far from the values involved.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kube/reflector.h"
+
+#define WAIT_MS 5000
+
+#define V1       "/apis/machineconfiguration.openshift.io/v1/osimagestreams"
+#define V1ALPHA1 "/apis/machineconfiguration.openshift.io/v1alpha1/osimagestreams"
+
+#include "kube_fake.h"
+
+/* The sink writes one token per call into a log the test reads. */
+struct sink {
+    pthread_mutex_t mu;
+    char log[4096];
+};
+
+static void sink_add(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sink_add(struct sink *s, const char *fmt, ...)
+{
+    va_list ap;
+    pthread_mutex_lock(&s->mu);
+    size_t n = strlen(s->log);
+    va_start(ap, fmt);
+    vsnprintf(s->log + n, sizeof(s->log) - n, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void s_begin(void *ctx)
+{
+    sink_add(ctx, "begin ");
+}
+
+static void s_item(void *ctx, const json_t *obj)
+{
+    sink_add(ctx, "item:%s ",
+             json_string_value(json_object_get(json_object_get(obj, "metadata"), "name")));
+}
+
+static void s_commit(void *ctx, const char *rv)
+{
+    sink_add(ctx, "commit:%s ", rv);
+}
+
+static void s_abort(void *ctx)
+{
+    sink_add(ctx, "abort ");
+}
+
+static void s_event(void *ctx, enum osw_watch_type t, const json_t *obj)
+{
+    sink_add(
+        ctx, "%s:%s ", osw_watchline_type_name(t),
+        json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion")));
+}
+
+static void s_not_served(void *ctx)
+{
+    sink_add(ctx, "not-served ");
+}
+
+static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,  s_commit,
+                                                       s_abort, s_event, s_not_served};
+
+struct fx {
+    struct fake fake;
+    struct sink sink;
+    struct osw_metrics *metrics;
+    struct osw_log log;
+    char logpath[64];
+    int logfd;
+    struct osw_reflector *r;
+};
+
+static struct fx *fx_new(void)
+{
+    struct fx *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    pthread_mutex_init(&x->fake.mu, NULL);
+    pthread_cond_init(&x->fake.cond, NULL);
+    pthread_mutex_init(&x->sink.mu, NULL);
+    x->metrics = osw_metrics_new();
+    assert_non_null(x->metrics);
+    snprintf(x->logpath, sizeof(x->logpath), "/tmp/osw-refl-log-XXXXXX");
+    x->logfd = mkstemp(x->logpath);
+    assert_true(x->logfd >= 0);
+    osw_log_init(&x->log, OSW_LOG_DEBUG, OSW_LOG_JSON, x->logfd);
+    return x;
+}
+
+static void script(struct fx *x, struct step st)
+{
+    pthread_mutex_lock(&x->fake.mu);
+    assert_true(x->fake.nsteps < MAX_STEPS);
+    x->fake.steps[x->fake.nsteps++] = st;
+    pthread_cond_broadcast(&x->fake.cond);
+    pthread_mutex_unlock(&x->fake.mu);
+}
+
+static void fx_start(struct fx *x, const char *const *paths, size_t npaths, unsigned limit)
+{
+    struct osw_reflector_config cfg = {
+        .resource = "osimagestreams.machineconfiguration.openshift.io",
+        .paths = paths,
+        .npaths = npaths,
+        .field_selector = "metadata.name=cluster",
+        .page_limit = limit,
+        .max_line_bytes = 4096,
+        .backoff_base_ms = 20,
+        .backoff_cap_ms = 160,
+        .not_served_retry_ms = 100,
+        .healthy_watch_ms = 60000,
+        .seed = 42,
+    };
+    struct osw_errbuf eb;
+    struct osw_reflector_transport t = {&fake_ops, &x->fake};
+    assert_int_equal(
+        osw_reflector_new(&cfg, t, &sink_ops, &x->sink, &x->log, x->metrics, &x->r, &eb), OSW_OK);
+    assert_int_equal(osw_reflector_start(x->r, &eb), OSW_OK);
+}
+
+static void fx_free(struct fx *x)
+{
+    osw_reflector_free(x->r);
+    assert_true(x->fake.destroyed);
+    for (size_t i = 0; i < x->fake.ncalls; i++)
+        free(x->fake.calls[i]);
+    osw_metrics_free(x->metrics);
+    close(x->logfd);
+    unlink(x->logpath);
+    pthread_mutex_destroy(&x->fake.mu);
+    pthread_cond_destroy(&x->fake.cond);
+    pthread_mutex_destroy(&x->sink.mu);
+    free(x);
+}
+
+/* Waits until the fake saw `n` calls. */
+static void wait_calls(struct fx *x, size_t n)
+{
+    int64_t end = now_ms() + WAIT_MS;
+    pthread_mutex_lock(&x->fake.mu);
+    while (x->fake.ncalls < n && now_ms() < end) {
+        pthread_mutex_unlock(&x->fake.mu);
+        usleep(1000);
+        pthread_mutex_lock(&x->fake.mu);
+    }
+    size_t got = x->fake.ncalls;
+    pthread_mutex_unlock(&x->fake.mu);
+    if (got < n)
+        fail_msg("only %zu of %zu calls", got, n);
+}
+
+static const char *call(struct fx *x, size_t i)
+{
+    pthread_mutex_lock(&x->fake.mu);
+    const char *c = i < x->fake.ncalls ? x->fake.calls[i] : "";
+    pthread_mutex_unlock(&x->fake.mu);
+    return c;
+}
+
+static void wait_sink(struct fx *x, const char *want)
+{
+    int64_t end = now_ms() + WAIT_MS;
+    for (;;) {
+        pthread_mutex_lock(&x->sink.mu);
+        bool ok = strstr(x->sink.log, want) != NULL;
+        pthread_mutex_unlock(&x->sink.mu);
+        if (ok)
+            return;
+        if (now_ms() > end)
+            fail_msg("sink never saw \"%s\"; it saw \"%s\"", want, x->sink.log);
+        usleep(1000);
+    }
+}
+
+static double restarts(struct fx *x, const char *reason)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    char key[128];
+    assert_int_equal(osw_metrics_render(x->metrics, &b), OSW_OK);
+    snprintf(key, sizeof(key), "osstream_webhook_watch_restarts_total{reason=\"%s\"} ", reason);
+    const char *p = strstr(b.data, key);
+    double v = p ? strtod(p + strlen(key), NULL) : 0;
+    osw_buf_free(&b);
+    return v;
+}
+
+static bool log_has(struct fx *x, const char *s)
+{
+    char buf[16384];
+    ssize_t n = pread(x->logfd, buf, sizeof(buf) - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return strstr(buf, s) != NULL;
+}
+
+#define LIST(rv, items)                                                                            \
+    "{\"kind\":\"OSImageStreamList\",\"metadata\":{\"resourceVersion\":\"" rv                      \
+    "\"},\"items\":[" items "]}"
+#define ITEM(name) "{\"metadata\":{\"name\":\"" name "\",\"resourceVersion\":\"5\"}}"
+#define EVENT(t, rv)                                                                               \
+    "{\"type\":\"" t "\",\"object\":{\"metadata\":{\"resourceVersion\":\"" rv "\"}}}\n"
+#define ERROR_EV(code)                                                                             \
+    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":" #code ",\"message\":\"x\"}}\n"
+
+static const char *const both[] = {V1, V1ALPHA1};
+
+static void list_then_watch(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){.status = 200, .pieces = {LIST("77", ITEM("cluster"))}});
+    /* Events cut mid-line; a bookmark between them is no update. */
+    script(x,
+           (struct step){
+               .status = 200,
+               .pieces = {"{\"type\":\"ADD",
+                          "ED\",\"object\":{\"metadata\":{\"resourceVersion\":\"78\"}}}\n" EVENT(
+                              "BOOKMARK", "79") "{\"type\":\"MODI",
+                          "FIED\",\"object\":{\"metadata\":{\"resourceVersion\":\"80\"}}}\n" EVENT(
+                              "DELETED", "81")},
+               .hold = true});
+    fx_start(x, both, 2, 0);
+    wait_sink(x, "begin item:cluster commit:77 ADDED:78 MODIFIED:80 DELETED:81 ");
+    wait_calls(x, 2);
+    assert_string_equal(call(x, 0), V1 "?fieldSelector=metadata.name%3Dcluster");
+    const char *w = call(x, 1);
+    const char *prefix = V1 "?watch=1&fieldSelector=metadata.name%3Dcluster&resourceVersion=77"
+                            "&allowWatchBookmarks=true&timeoutSeconds=";
+    assert_true(strncmp(w, prefix, strlen(prefix)) == 0);
+    long t = strtol(w + strlen(prefix), NULL, 10);
+    assert_true(t >= 300 && t < 600);
+    assert_null(strstr(x->sink.log, "BOOKMARK"));
+    /* Stop with the watch open is prompt. */
+    int64_t t0 = now_ms();
+    osw_reflector_stop(x->r);
+    assert_true(now_ms() - t0 < 1000);
+    fx_free(x);
+}
+
+static void v1_not_served_falls_back_once(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){.status = 404, .pieces = {"{\"kind\":\"Status\",\"code\":404}"}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("9", "")}});
+    script(x, (struct step){.status = 200, .pieces = {""}}); /* the watch ends at once */
+    script(x, (struct step){.status = 200, .pieces = {LIST("10", "")}});
+    fx_start(x, both, 2, 0);
+    wait_calls(x, 5);
+    assert_true(strncmp(call(x, 0), V1 "?", strlen(V1) + 1) == 0);
+    assert_true(strncmp(call(x, 1), V1ALPHA1 "?fieldSelector", strlen(V1ALPHA1) + 14) == 0);
+    assert_true(strncmp(call(x, 2), V1ALPHA1 "?watch=1", strlen(V1ALPHA1) + 8) == 0);
+    /* The relist stays on v1alpha1: the fallback is remembered, and logged once. */
+    assert_true(strncmp(call(x, 3), V1ALPHA1 "?fieldSelector", strlen(V1ALPHA1) + 14) == 0);
+    wait_sink(x, "begin commit:9 begin commit:10 ");
+    assert_true(log_has(x, "preferred version not served"));
+    assert_true(log_has(x, V1ALPHA1));
+    assert_true(restarts(x, "closed") >= 1);
+    fx_free(x);
+}
+
+static void not_served_retried_later(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    for (int i = 0; i < 4; i++)
+        script(x, (struct step){.status = 404, .pieces = {""}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("3", ITEM("cluster"))}});
+    fx_start(x, both, 2, 0);
+    wait_sink(x, "begin abort begin abort not-served begin abort begin abort not-served begin "
+                 "item:cluster commit:3");
+    wait_calls(x, 5);
+    pthread_mutex_lock(&x->fake.mu);
+    int64_t gap = x->fake.call_ms[2] - x->fake.call_ms[1];
+    pthread_mutex_unlock(&x->fake.mu);
+    assert_true(gap >= 95); /* not_served_retry_ms */
+    assert_true(log_has(x, "does not serve this resource"));
+    fx_free(x);
+}
+
+static void paging_follows_continue(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){
+                  .status = 200,
+                  .pieces = {"{\"metadata\":{\"resourceVersion\":\"5\",\"continue\":\"a b/c\"},"
+                             "\"items\":[" ITEM("a") "," ITEM("b") "]}"}});
+    script(x, (struct step){.status = 500, .pieces = {"{}"}}); /* page 2 fails: the set stays */
+    script(x,
+           (struct step){.status = 200,
+                         .pieces = {"{\"metadata\":{\"resourceVersion\":\"6\",\"continue\":\"t2\"},"
+                                    "\"items\":[" ITEM("a") "," ITEM("b") "]}"}});
+    script(x, (struct step){.status = 200,
+                            .pieces = {"{\"metadata\":{\"resourceVersion\":\"6\"},\"items\":[" ITEM(
+                                "c") "]}"}});
+    fx_start(x, both, 1, 2);
+    wait_sink(x, "begin item:a item:b abort begin item:a item:b item:c commit:6 ");
+    wait_calls(x, 5);
+    assert_string_equal(call(x, 0), V1 "?fieldSelector=metadata.name%3Dcluster&limit=2");
+    assert_string_equal(call(x, 1),
+                        V1 "?fieldSelector=metadata.name%3Dcluster&limit=2&continue=a%20b%2Fc");
+    assert_string_equal(call(x, 2), V1 "?fieldSelector=metadata.name%3Dcluster&limit=2");
+    assert_string_equal(call(x, 3),
+                        V1 "?fieldSelector=metadata.name%3Dcluster&limit=2&continue=t2");
+    assert_true(strstr(call(x, 4), "resourceVersion=6") != NULL);
+    assert_true(restarts(x, "http_5xx") == 1);
+    fx_free(x);
+}
+
+/* Each failure leads to a new list, counted under its reason. */
+static void restart_reasons(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    const char *L = LIST("1", "");
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){
+                  .status = 200, .pieces = {ERROR_EV(410)}, .hold = true}); /* gone (event) */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 410,
+                            .pieces = {"{\"kind\":\"Status\",\"code\":410}"}}); /* gone (answer) */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 200,
+                            .pieces = {EVENT("ADDED", "2"), "garbage\n"},
+                            .hold = true}); /* decode */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 200, .eio = true}); /* network */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 503, .pieces = {"{}"}}); /* http_5xx */
+    script(x, (struct step){.status = 200,
+                            .pieces = {"not json"}}); /* a list that is no list: decode */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){
+                  .status = 200,
+                  .pieces = {"{\"type\":\"ADDED\",\"object\":{\"x\":\""}}); /* mid-line end */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    fx_start(x, both, 1, 0);
+    wait_calls(x, 15);
+    wait_sink(x, "ADDED:2 ");
+    assert_true(restarts(x, "gone") == 2);
+    assert_true(restarts(x, "decode") == 2);
+    assert_true(restarts(x, "network") == 1);
+    assert_true(restarts(x, "http_5xx") == 1);
+    assert_true(restarts(x, "closed") == 1);
+    /* The watch after the failed list carries the new list's version. */
+    assert_true(strstr(call(x, 1), "resourceVersion=1&") != NULL);
+    fx_free(x);
+}
+
+static void oversized_line_relists(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    static char big[6000];
+    memset(big, 'x', sizeof(big) - 1);
+    script(x, (struct step){.status = 200, .pieces = {LIST("1", "")}});
+    script(x, (struct step){.status = 200,
+                            .pieces = {"{\"type\":\"ADDED\",\"object\":\"", big, big},
+                            .hold = true});
+    script(x, (struct step){.status = 200, .pieces = {LIST("2", "")}});
+    fx_start(x, both, 1, 0);
+    wait_calls(x, 4);
+    wait_sink(x, "commit:2");
+    assert_true(restarts(x, "decode") == 1);
+    assert_true(log_has(x, "longer than 4096"));
+    fx_free(x);
+}
+
+static void auth_failures_back_off_and_name_the_verb(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    for (int i = 0; i < 4; i++)
+        script(x, (struct step){
+                      .status = 403,
+                      .pieces = {"{\"kind\":\"Status\",\"code\":403,\"message\":\"osimagestreams "
+                                 "is forbidden: cannot list\"}"}});
+    script(x, (struct step){.status = 401, .pieces = {"{\"kind\":\"Status\",\"code\":401}"}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("4", "")}});
+    fx_start(x, both, 1, 0);
+    wait_calls(x, 7);
+    wait_sink(x, "commit:4");
+    assert_true(restarts(x, "auth") == 5);
+    assert_true(log_has(x, "\"verb\":\"list\""));
+    assert_true(log_has(x, "403 Forbidden"));
+    assert_true(log_has(x, "401 Unauthorized"));
+    assert_true(log_has(x, "osimagestreams.machineconfiguration.openshift.io"));
+    /* The waits grow: base 20 ms jittered by at most 30 %, doubling, cap 160. */
+    pthread_mutex_lock(&x->fake.mu);
+    int64_t g1 = x->fake.call_ms[1] - x->fake.call_ms[0];
+    int64_t g4 = x->fake.call_ms[4] - x->fake.call_ms[3];
+    pthread_mutex_unlock(&x->fake.mu);
+    assert_true(g1 >= 13);
+    assert_true(g4 >= 112); /* nominal 160 */
+    fx_free(x);
+}
+
+static void retry_after_is_honoured(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){.status = 429, .pieces = {"{}"}, .retry_after = 0.15});
+    script(x, (struct step){.status = 200, .pieces = {LIST("1", "")}});
+    fx_start(x, both, 1, 0);
+    wait_calls(x, 2);
+    pthread_mutex_lock(&x->fake.mu);
+    int64_t gap = x->fake.call_ms[1] - x->fake.call_ms[0];
+    pthread_mutex_unlock(&x->fake.mu);
+    assert_true(gap >= 148); /* not the 20 ms backoff */
+    assert_true(restarts(x, "throttled") == 1);
+    fx_free(x);
+}
+
+static void stop_wakes_a_long_backoff(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    /* Retry-After beyond the cap: waits the cap (160 ms in the test, 30 s in
+     * production); use the not-served retry instead for a long sleep. */
+    script(x, (struct step){.status = 404, .pieces = {""}});
+    struct osw_reflector_config cfg = {
+        .resource = "osimagestreams.machineconfiguration.openshift.io",
+        .paths = both,
+        .npaths = 1,
+        .not_served_retry_ms = 60000,
+    };
+    struct osw_errbuf eb;
+    struct osw_reflector_transport t = {&fake_ops, &x->fake};
+    assert_int_equal(
+        osw_reflector_new(&cfg, t, &sink_ops, &x->sink, &x->log, x->metrics, &x->r, &eb), OSW_OK);
+    assert_int_equal(osw_reflector_start(x->r, &eb), OSW_OK);
+    assert_int_equal(osw_reflector_start(x->r, &eb), OSW_EINVAL);
+    wait_sink(x, "not-served");
+    usleep(20000);
+    int64_t t0 = now_ms();
+    osw_reflector_stop(x->r);
+    osw_reflector_stop(x->r); /* idempotent */
+    assert_true(now_ms() - t0 < 1000);
+    fx_free(x);
+}
+
+static void bad_configuration(void **state)
+{
+    (void)state;
+    struct fake f;
+    memset(&f, 0, sizeof(f));
+    struct osw_reflector *r = NULL;
+    struct osw_errbuf eb;
+    struct osw_reflector_config cfg = {.resource = "x", .paths = both, .npaths = 0};
+    struct osw_reflector_transport t = {&fake_ops, &f};
+    assert_int_equal(osw_reflector_new(&cfg, t, &sink_ops, NULL, NULL, NULL, &r, &eb), OSW_EINVAL);
+    assert_null(r);
+    assert_true(f.destroyed); /* taken over even on failure */
+    osw_reflector_free(NULL);
+}
+
+static void query_encoding(void **state)
+{
+    (void)state;
+    struct osw_buf b = OSW_BUF_INIT;
+    assert_int_equal(osw_reflector_query(&b, NULL, 0, NULL, NULL, 0), OSW_OK);
+    assert_null(b.data);
+    assert_int_equal(osw_reflector_query(&b, "metadata.name=a&b", 100, "x=y", NULL, 0), OSW_OK);
+    assert_string_equal(b.data, "?fieldSelector=metadata.name%3Da%26b&limit=100&continue=x%3Dy");
+    osw_buf_reset(&b);
+    assert_int_equal(osw_reflector_query(&b, NULL, 0, NULL, "12", 7), OSW_OK);
+    assert_string_equal(b.data,
+                        "?watch=1&resourceVersion=12&allowWatchBookmarks=true&timeoutSeconds=7");
+    osw_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(list_then_watch),
+        cmocka_unit_test(v1_not_served_falls_back_once),
+        cmocka_unit_test(not_served_retried_later),
+        cmocka_unit_test(paging_follows_continue),
+        cmocka_unit_test(restart_reasons),
+        cmocka_unit_test(oversized_line_relists),
+        cmocka_unit_test(auth_failures_back_off_and_name_the_verb),
+        cmocka_unit_test(retry_after_is_honoured),
+        cmocka_unit_test(stop_wakes_a_long_backoff),
+        cmocka_unit_test(bad_configuration),
+        cmocka_unit_test(query_encoding),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
