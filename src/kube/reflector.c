@@ -599,6 +599,8 @@ static bool config_copy(struct osw_reflector *r, const struct osw_reflector_conf
         cfg->not_served_retry_ms > 0 ? cfg->not_served_retry_ms : DEFAULT_NOT_SERVED_MS;
     r->healthy_watch_ms = cfg->healthy_watch_ms > 0 ? cfg->healthy_watch_ms : DEFAULT_HEALTHY_MS;
     r->watch_timeout_s = cfg->watch_timeout_s ? cfg->watch_timeout_s : DEFAULT_WATCH_TIMEOUT;
+    if (r->watch_timeout_s > OSW_REFLECTOR_WATCH_TIMEOUT_MAX_S / 2)
+        r->watch_timeout_s = OSW_REFLECTOR_WATCH_TIMEOUT_MAX_S / 2;
     if (cfg->seed) {
         r->rand_state = cfg->seed;
     } else {

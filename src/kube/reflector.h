@@ -25,6 +25,10 @@
 #include "obs/log.h"
 #include "obs/metrics.h"
 
+/* The longest timeoutSeconds a watch asks for (2 x the default 300 s): a
+ * transport must not cut a quiet watch before it. */
+#define OSW_REFLECTOR_WATCH_TIMEOUT_MAX_S 600
+
 /* What one GET brought back. */
 struct osw_reflector_response {
     long status;          /* HTTP status; 0 when no answer arrived */

@@ -160,16 +160,28 @@ function checkRbac(objs, errs) {
   for (const r of [...roles, ...find(objs, 'Role')]) {
     if (hasWildcard(r.rules)) errs.push(`${objName(r)}: wildcard in rules`);
     if (r.aggregationRule) errs.push(`${objName(r)}: aggregationRule grants what it aggregates`);
+    // get+list+watch on the OSImageStream singleton; list+watch, cluster-wide,
+    // on pools and MachineConfigs (the cross-object rules). Nothing else.
     const rules = r.rules || [];
-    const want = JSON.stringify({ apiGroups: [MCP_GROUP], resources: ['osimagestreams'], verbs: ['list', 'watch'] });
-    const got = rules.map((x) => JSON.stringify({ apiGroups: x.apiGroups, resources: x.resources, verbs: [...(x.verbs || [])].sort() }));
-    if (rules.length !== 1 || got[0] !== want) {
-      errs.push(`${objName(r)}: rules must be exactly list+watch on ${MCP_GROUP} osimagestreams, got ${JSON.stringify(rules)}`);
+    const norm = (x) => JSON.stringify({ apiGroups: x.apiGroups, resources: [...(x.resources || [])].sort(),
+      verbs: [...(x.verbs || [])].sort() });
+    const want = [
+      { apiGroups: [MCP_GROUP], resources: ['osimagestreams'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [MCP_GROUP], resources: ['machineconfigpools', 'machineconfigs'], verbs: ['list', 'watch'] },
+    ].map(norm);
+    const got = rules.map(norm);
+    if (rules.length !== want.length || want.some((w, i) => got[i] !== w)) {
+      errs.push(`${objName(r)}: rules must be exactly get+list+watch on ${MCP_GROUP} osimagestreams and ` +
+        `list+watch on machineconfigpools, machineconfigs, got ${JSON.stringify(rules)}`);
     }
     for (const x of rules) {
       if (x.nonResourceURLs) errs.push(`${objName(r)}: nonResourceURLs granted`);
-      if (x.resourceNames && JSON.stringify(x.resourceNames) !== '["cluster"]') {
-        errs.push(`${objName(r)}: resourceNames must be ["cluster"] (the default --osimagestream-name)`);
+      const isOsis = (x.resources || []).includes('osimagestreams');
+      if (isOsis && JSON.stringify(x.resourceNames) !== '["cluster"]') {
+        errs.push(`${objName(r)}: osimagestreams resourceNames must be ["cluster"] (the default --osimagestream-name)`);
+      }
+      if (!isOsis && x.resourceNames) {
+        errs.push(`${objName(r)}: resourceNames on ${x.resources}: they are listed cluster-wide`);
       }
     }
   }
@@ -543,7 +555,10 @@ function selfTest(rendered, reg) {
     ['unknown field', (o) => { podOf(o).containers[0].readinesProbe = {}; }, /unknown field .*readinesProbe/],
     ['wrong type', (o) => { get(o, 'Deployment').spec.replicas = '2'; }, /replicas must be integer/],
     ['wildcard verb', (o) => { get(o, 'ClusterRole').rules[0].verbs.push('*'); }, /wildcard/],
-    ['extra verb', (o) => { get(o, 'ClusterRole').rules[0].verbs.push('get'); }, /exactly list\+watch/],
+    ['extra verb', (o) => { get(o, 'ClusterRole').rules[0].verbs.push('update'); }, /exactly get\+list\+watch/],
+    ['extra resource', (o) => { get(o, 'ClusterRole').rules[1].resources.push('secrets'); }, /exactly get\+list\+watch/],
+    ['any name', (o) => { delete get(o, 'ClusterRole').rules[0].resourceNames; }, /resourceNames must be \["cluster"\]/],
+    ['named pools', (o) => { get(o, 'ClusterRole').rules[1].resourceNames = ['worker']; }, /listed cluster-wide/],
     ['privileged', (o) => { podOf(o).containers[0].securityContext.privileged = true; }, /privileged/],
     ['escalation', (o) => { delete podOf(o).containers[0].securityContext.allowPrivilegeEscalation; }, /allowPrivilegeEscalation/],
     ['caps', (o) => { podOf(o).containers[0].securityContext.capabilities.drop = ['NET_RAW']; }, /drop ALL/],

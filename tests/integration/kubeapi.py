@@ -33,6 +33,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import socketserver
 import ssl
@@ -885,6 +886,8 @@ def main(argv=None):
                                   name=os.path.basename(args.kubeconfig),
                                   token=None if args.token_file else True,
                                   token_file=args.token_file, insecure=args.insecure)
+    # SIGTERM ends it like Ctrl-C, through api.stop() (which removes its certificates).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     info = {"url": api.url, "port": api.port, "ca": api.ca, "certdir": api.certdir,
             "kubeconfig": kc, "pid": os.getpid(), "client_cert": client}
     print(json.dumps(info), flush=True)
