@@ -146,7 +146,11 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
     if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
         osw_source_start(c->source, &eb) != OSW_OK)
         return fail(eb.msg);
-    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell};
+    /* The file source is the only one serve starts today, and with it the
+     * cluster state is always off (CONTRACT.md): no cell, nothing required.
+     * With the API source, --cluster-state auto|required starts
+     * osw_cluster_cache (source/cluster_cache.h) into a cell passed here. */
+    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell, NULL};
     if (osw_server_start(cfg, &deps, &c->server, &eb) != OSW_OK)
         return fail(eb.msg);
     return 0;
