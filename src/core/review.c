@@ -40,6 +40,10 @@ const char *osw_jtype_name(enum osw_jtype t)
     return "unknown";
 }
 
+/* spec.osImageURL (MachineConfig) and spec.defaultStream (OSImageStream). */
+const char *const osw_review_tree_spec_keys[OSW_REVIEW_TREE_SPEC_NKEYS + 1] = {
+    "osImageURL", "defaultStream", NULL};
+
 bool osw_review_wants_trees(const struct osw_review *r)
 {
     return r->resource_group.type == OSW_JT_STRING &&
