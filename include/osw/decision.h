@@ -37,12 +37,23 @@ struct osw_cause {
     char *message;      /* owned */
 };
 
+/* What the parity rules did, for osstream_webhook_rule_verdicts_total
+ * (bits of osw_decision.rules; a request counts at most 1 per bit). */
+enum osw_rule_bit {
+    OSW_RULE_CONFLICT_DENIED = 1u << 0,
+    OSW_RULE_CONFLICT_WARNED = 1u << 1, /* the answer carries a W-CONFLICT */
+    OSW_RULE_DELETE_GUARD_DENIED = 1u << 2,
+    OSW_RULE_RUNC_DENIED = 1u << 3, /* rule R (next issue) */
+    OSW_RULE_RUNC_WARNED = 1u << 4,
+};
+
 /* CONTRACT.md: at most 8 warnings per answer. */
 #define OSW_DECISION_MAX_WARNINGS 8
 
 struct osw_decision {
     enum osw_verdict verdict;
-    bool handled; /* a MachineConfigPool CREATE/UPDATE the rules apply to */
+    bool handled;   /* a request the rules apply to (pool, MachineConfig, OSImageStream) */
+    unsigned rules; /* enum osw_rule_bit */
 
     /* Denial (verdict == DENIED): the metav1.Status. */
     int code;                    /* 422 or 503 */

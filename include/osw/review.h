@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "osw/error.h"
 #include "osw/str.h"
 
@@ -47,8 +49,14 @@ enum osw_api_version {
     OSW_API_V1BETA1 = 1, /* admission.k8s.io/v1beta1 */
 };
 
-/* The three annotations the webhook owns, in the order patches list them. */
-enum osw_annot { OSW_ANNOT_STREAM = 0, OSW_ANNOT_OS_IMAGE, OSW_ANNOT_EXT_IMAGE, OSW_ANNOT_COUNT };
+/* The annotations the webhook owns, in the order patches list them. */
+enum osw_annot {
+    OSW_ANNOT_STREAM = 0,
+    OSW_ANNOT_OS_IMAGE,
+    OSW_ANNOT_EXT_IMAGE,
+    OSW_ANNOT_STREAM_SOURCE, /* spec, worker or default (--annotate-implicit-streams) */
+    OSW_ANNOT_COUNT
+};
 
 #define OSW_ANNOT_PREFIX "osimagestream.machineconfiguration.openshift.io/"
 
@@ -69,6 +77,14 @@ struct osw_object_view {
     enum osw_jtype spec_type;      /* .spec */
     enum osw_jtype stream_type;    /* .spec.osImageStream */
     struct osw_jfield stream_name; /* .spec.osImageStream.name */
+    /* .spec.machineConfigSelector: its type and, when an object, its JSON
+     * text (the body's own bytes for the fast reader, jansson's compact
+     * dump for the reference reader: equal as JSON, not as bytes). Parsed
+     * only when the cluster-state rules run. */
+    enum osw_jtype selector_type;
+    struct osw_str selector_json;
+    enum osw_jtype paused_type; /* .spec.paused */
+    bool paused;                /* valid iff paused_type == OSW_JT_BOOL */
 };
 
 struct osw_review {
@@ -86,6 +102,13 @@ struct osw_review {
     struct osw_jfield resource_group, resource_version, resource_resource;
     struct osw_object_view object;     /* request.object */
     struct osw_object_view old_object; /* request.oldObject */
+    /* request.object and request.oldObject reduced to what the decision of
+     * the rare kinds reads (osw_review_wants_trees()): an object holding the
+     * original's `metadata` and `spec` members when present, where a `spec`
+     * that is an object keeps only the members OSW_REVIEW_TREE_SPEC_KEYS
+     * lists (a MachineConfig's Ignition is never parsed). NULL otherwise or
+     * when the original is not an object. Borrowed from the storage. */
+    const json_t *object_tree, *old_object_tree;
 
     /* Storage behind the slices, released by osw_review_release(). Set by the
      * reader; the decision never touches it. */
@@ -100,6 +123,15 @@ struct osw_review {
  * inside jansson is reported as OSW_EBADJSON.
  */
 void osw_review_install_alloc_hooks(void);
+
+/* The spec members a reduced tree keeps, NULL-terminated. */
+extern const char *const osw_review_tree_spec_keys[];
+#define OSW_REVIEW_TREE_SPEC_NKEYS 2
+
+/* Whether the reader also fills object_tree/old_object_tree: a request for
+ * group machineconfiguration.openshift.io, resource machineconfigs or
+ * osimagestreams (the fields read: request.resource.*). */
+bool osw_review_wants_trees(const struct osw_review *r);
 
 /* Zeroes `r` (every field ABSENT, no storage). */
 void osw_review_init(struct osw_review *r);

@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/input.h"
+#include "cli/objects.h"
 #include "source/source.h"
 #include "yaml/yaml.h"
 
@@ -142,7 +143,7 @@ static json_t *build_review(json_t *pool, const char *api_version, unsigned long
 }
 
 static void judge_pool(json_t *pool, const char *api_version, const char *file,
-                       const struct osw_osis *snap, struct verdicts *v)
+                       const struct osw_inputs *inputs, struct verdicts *v)
 {
     struct osw_admit a;
     json_t *review = build_review(pool, api_version, ++v->pools);
@@ -150,9 +151,7 @@ static void judge_pool(json_t *pool, const char *api_version, const char *file,
 
     osw_admit_init(&a);
     json_decref(review);
-    struct osw_policy policy = osw_policy_default();
-    struct osw_inputs inputs = {snap, true, OSW_CLUSTER_OFF, NULL, &policy};
-    if (!body || osw_admit(body, strlen(body), &inputs, OSW_EP_VALIDATE, osw_review_decode_fast,
+    if (!body || osw_admit(body, strlen(body), inputs, OSW_EP_VALIDATE, osw_review_decode_fast,
                            &a) != OSW_OK) {
         fprintf(stderr, PROG "out of memory\n");
         v->failed = true;
@@ -193,7 +192,7 @@ out:
 }
 
 static void judge_object(json_t *obj, const struct item_defaults *dflt, const char *file,
-                         const struct osw_osis *snap, unsigned depth, struct verdicts *v)
+                         const struct osw_inputs *inputs, unsigned depth, struct verdicts *v)
 {
     struct item_defaults inner = {NULL, 0, NULL};
 
@@ -202,12 +201,12 @@ static void judge_object(json_t *obj, const struct item_defaults *dflt, const ch
     const json_t *items = list_items(obj, &inner);
     if (items && depth < MAX_LIST_NESTING) {
         for (size_t i = 0; i < json_array_size(items) && !v->failed; i++)
-            judge_object(json_array_get(items, i), &inner, file, snap, depth + 1, v);
+            judge_object(json_array_get(items, i), &inner, file, inputs, depth + 1, v);
         return;
     }
     if (is_mcp(obj, dflt)) {
         const char *av = json_string_value(json_object_get(obj, "apiVersion"));
-        judge_pool(obj, av != NULL ? av : dflt->api_version, file, snap, v);
+        judge_pool(obj, av != NULL ? av : dflt->api_version, file, inputs, v);
     }
 }
 
@@ -447,6 +446,8 @@ int osw_cmd_check(int argc, char **argv)
     struct osw_errbuf eb;
     struct verdicts v = {0, false, false};
     struct manifests m = {NULL, 0, 0};
+    struct osw_cluster_builder *builder = NULL;
+    struct osw_cluster *cluster = NULL;
     int rc = 2;
 
     enum osw_flags_result fr = osw_flags_parse(&spec, argc, argv, &pos, NULL, stdout, stderr);
@@ -474,6 +475,22 @@ int osw_cmd_check(int argc, char **argv)
         if (!load_manifest(m.items[i].path, &m.items[i].docs))
             goto out;
     }
+    /* The manifests' pools and MachineConfigs are the cluster state each
+     * pool is judged in (Decision 9); an object of the wrong shape is left
+     * out of it (a pool's own line then says why it is denied). */
+    builder = osw_cluster_builder_new();
+    bool nomem = !builder;
+    for (size_t i = 0; i < m.len && !nomem; i++) {
+        for (size_t j = 0; j < json_array_size(m.items[i].docs) && !nomem; j++)
+            nomem =
+                osw_objects_add(builder, json_array_get(m.items[i].docs, j), true, &eb) != OSW_OK;
+    }
+    if (nomem || osw_cluster_build(builder, &cluster) != OSW_OK) {
+        fprintf(stderr, PROG "out of memory\n");
+        goto out;
+    }
+    struct osw_policy policy = osw_policy_default();
+    struct osw_inputs inputs = {snap, true, OSW_CLUSTER_SYNCED, cluster, &policy};
     size_t next = 0;
     for (size_t arg = 0; arg < pos.len && !v.failed; arg++) {
         unsigned long before = v.pools;
@@ -481,7 +498,7 @@ int osw_cmd_check(int argc, char **argv)
             const struct manifest *mf = &m.items[next];
             const struct item_defaults none = {NULL, 0, NULL};
             for (size_t j = 0; j < json_array_size(mf->docs) && !v.failed; j++)
-                judge_object(json_array_get(mf->docs, j), &none, mf->path, snap, 0, &v);
+                judge_object(json_array_get(mf->docs, j), &none, mf->path, &inputs, 0, &v);
         }
         /* A check that found nothing to judge must not look like a pass. */
         if (!v.failed && v.pools == before)
@@ -494,6 +511,8 @@ int osw_cmd_check(int argc, char **argv)
     }
     rc = v.denied ? 1 : 0;
 out:
+    osw_cluster_unref(cluster);
+    osw_cluster_builder_free(builder);
     manifests_free(&m);
     osw_osis_unref(snap);
     osw_strlist_free(&pos);

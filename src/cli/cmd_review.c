@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/input.h"
+#include "cli/objects.h"
 #include "source/source.h"
 
 #define REVIEW_MAX_INPUT ((size_t)4 * 1024 * 1024) /* the server's default --max-request-bytes */
@@ -29,16 +30,20 @@ static bool looks_like_json(const char *data, size_t len)
 
 int osw_cmd_review(int argc, char **argv)
 {
-    const char *osis_file = NULL, *endpoint = "validate";
+    const char *osis_file = NULL, *endpoint = "validate", *objects = NULL;
     const struct osw_flag flags[] = {
         {"osimagestream-file", OSW_FLAG_STRING, &osis_file, "FILE",
          "OSImageStream (JSON or YAML) to decide against; without it nothing is cached", false},
         {"endpoint", OSW_FLAG_STRING, &endpoint, "validate|mutate",
          "which webhook to evaluate (default validate)", false},
+        {"objects", OSW_FLAG_STRING, &objects, "FILE",
+         "MachineConfigPools and MachineConfigs (YAML or JSON, multi-document) as a synced "
+         "cluster state; without it the cluster state is off",
+         false},
     };
     const struct osw_command_spec spec = {
         "review",
-        "review [--osimagestream-file F] [--endpoint validate|mutate] [FILE|-]",
+        "review [--osimagestream-file F] [--objects F] [--endpoint validate|mutate] [FILE|-]",
         "Evaluates one AdmissionReview (FILE, or stdin when FILE is - or absent) and prints the\n"
         "response AdmissionReview, byte for byte what the server would send.",
         flags,
@@ -49,6 +54,7 @@ int osw_cmd_review(int argc, char **argv)
                       "  2  bad flags or an invalid OSImageStream file\n"};
     struct osw_strlist pos = {NULL, 0};
     struct osw_osis *snap = NULL;
+    struct osw_cluster *cluster = NULL;
     struct osw_buf in = OSW_BUF_INIT;
     struct osw_admit a;
     struct osw_errbuf eb;
@@ -75,6 +81,10 @@ int osw_cmd_review(int argc, char **argv)
         fprintf(stderr, "osstream-webhook review: %s\n", eb.msg);
         goto out;
     }
+    if (objects && osw_objects_load(objects, &cluster, &eb) != OSW_OK) {
+        fprintf(stderr, "osstream-webhook review: %s\n", eb.msg);
+        goto out;
+    }
     rc = 1;
     if (osw_input_read(pos.len ? pos.items[0] : NULL, REVIEW_MAX_INPUT, &in, &eb) != OSW_OK) {
         fprintf(stderr, "osstream-webhook review: %s\n", eb.msg);
@@ -83,7 +93,8 @@ int osw_cmd_review(int argc, char **argv)
     /* The server's defaults (--osimagestream-name cluster, ...), so messages
      * match it; the file, when given, is a synced OSImageStream source. */
     struct osw_policy policy = osw_policy_default();
-    struct osw_inputs inputs = {snap, osis_file != NULL, OSW_CLUSTER_OFF, NULL, &policy};
+    struct osw_inputs inputs = {snap, osis_file != NULL,
+                                cluster ? OSW_CLUSTER_SYNCED : OSW_CLUSTER_OFF, cluster, &policy};
     if (osw_admit(in.data, in.len, &inputs, ep, osw_review_decode_fast, &a) != OSW_OK) {
         fprintf(stderr, "osstream-webhook review: out of memory\n");
         goto out;
@@ -112,6 +123,7 @@ out:
     osw_admit_reset(&a, false);
     osw_buf_free(&in);
     osw_osis_unref(snap);
+    osw_cluster_unref(cluster);
     osw_strlist_free(&pos);
     return rc;
 }

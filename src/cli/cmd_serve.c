@@ -21,6 +21,7 @@
 #include "kube/metricsauth.h"
 #include "kube/transport.h"
 #include "server/server.h"
+#include "source/cluster_cache.h"
 #include "source/source.h"
 
 #define MAX_REQUEST_CAP (64ull * 1024 * 1024)
@@ -33,6 +34,8 @@ struct serve_flags {
     const char *listen, *cert, *key, *tls_min, *osis_file, *kubeconfig, *sa_dir, *osis_name;
     const char *log_level, *log_format;
     const char *cipher_suites, *metrics_listen, *metrics_auth;
+    const char *cluster_state, *exempt_namespace;
+    bool annotate_implicit_streams, deny_osimagestream_delete;
     unsigned long long max_request_bytes, max_connections;
     long long shutdown_delay_ms;
     /* Where the values settle() checks came from ("--listen" or
@@ -50,8 +53,10 @@ struct serve_ctx {
     struct osw_snapcell cell;
     struct osw_source *source;
     struct osw_server *server;
-    struct osw_mauth *mauth; /* --metrics-auth kubernetes; NULL: /metrics is open */
-    char kube_origin[600];   /* set when the source is the Kubernetes API */
+    struct osw_mauth *mauth;          /* --metrics-auth kubernetes; NULL: /metrics is open */
+    char kube_origin[600];            /* set when the source is the Kubernetes API */
+    struct osw_clustercell clusters;  /* pools and MachineConfigs (API source only) */
+    struct osw_cluster_cache *ccache; /* NULL: cluster state off */
 };
 
 static int fail(const char *msg)
@@ -151,12 +156,25 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
                         "and '.')",
                         f->from.osis_name, f->osis_name),
                fail(msg);
+    if (strcmp(f->cluster_state, "auto") != 0 && strcmp(f->cluster_state, "required") != 0 &&
+        strcmp(f->cluster_state, "off") != 0)
+        return snprintf(msg, sizeof(msg),
+                        "--cluster-state must be auto, required or off, not \"%s\"",
+                        f->cluster_state),
+               fail(msg);
     *policy = osw_policy_default();
     policy->osimagestream_name = osw_str_from_cstr(f->osis_name);
+    policy->annotate_implicit_streams = f->annotate_implicit_streams;
+    policy->deny_osimagestream_delete = f->deny_osimagestream_delete;
+    policy->exempt_namespace = osw_str_from_cstr(f->exempt_namespace);
     cfg->policy = policy;
     if (f->shutdown_delay_ms > MAX_SHUTDOWN_DELAY_MS)
         return snprintf(msg, sizeof(msg), "%s must be at most 10m", f->from.shutdown_delay),
                fail(msg);
+    /* required holds /readyz only where there is a cluster state to wait
+     * for: with the API source (a file source is always off). */
+    cfg->cluster_required =
+        strcmp(f->cluster_state, "required") == 0 && !(f->osis_file && *f->osis_file);
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->decode = osw_review_decode_fast;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
@@ -201,6 +219,8 @@ static void teardown(struct serve_ctx *c)
     osw_mauth_stop(c->mauth);
     osw_server_stop(c->server, DRAIN_MS);
     osw_mauth_free(c->mauth);
+    osw_cluster_cache_free(c->ccache);
+    osw_clustercell_destroy(&c->clusters);
     osw_source_destroy(c->source);
     osw_certstore_free(c->certs);
     osw_snapcell_destroy(&c->cell);
@@ -240,6 +260,18 @@ static enum osw_err prepare_kube(struct serve_ctx *c, const struct serve_flags *
         if (err != OSW_OK)
             goto out;
     }
+    if (strcmp(f->cluster_state, "off") != 0) {
+        /* One client per reflector: each keeps its own connection. */
+        struct osw_reflector_transport tp = {NULL, NULL}, tm = {NULL, NULL};
+        err = osw_transport_new(&kc, &tp, eb);
+        if (err == OSW_OK && (err = osw_transport_new(&kc, &tm, eb)) != OSW_OK)
+            tp.ops->destroy(tp.impl);
+        if (err == OSW_OK)
+            err = osw_cluster_cache_new(tp, tm, &c->clusters, env->log, env->metrics, NULL,
+                                        &c->ccache, eb);
+        if (err != OSW_OK)
+            goto out;
+    }
     snprintf(c->kube_origin, sizeof(c->kube_origin), "%s (%s)", kc.origin ? kc.origin : "",
              kc.server ? kc.server : "");
 out:
@@ -269,7 +301,10 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
     bool file = f->osis_file && *f->osis_file;
     if (!file && prepare_kube(c, f, &env, &eb) != OSW_OK)
         return fail(eb.msg);
-    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell, c->mauth};
+    /* The cluster state runs only with the API source (a file source is
+     * always off) and unless --cluster-state off. */
+    struct osw_server_deps deps = {&c->log,  c->metrics, c->certs,
+                                   &c->cell, c->mauth,   c->ccache ? &c->clusters : NULL};
     if (osw_server_new(cfg, &deps, &c->server, &eb) != OSW_OK)
         return fail(eb.msg);
     if (file && (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
@@ -285,6 +320,8 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
         if (osw_source_start(c->source, &eb) != OSW_OK)
             return fail(eb.msg);
     }
+    if (c->ccache && osw_cluster_cache_start(c->ccache, &eb) != OSW_OK)
+        return fail(eb.msg);
     return 0;
 }
 
@@ -301,6 +338,7 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
     signal(SIGPIPE, SIG_IGN);
 
     osw_snapcell_init(&c->cell);
+    osw_clustercell_init(&c->clusters, OSW_CLUSTER_OFF);
     int rc = start(c, f, cfg);
     if (rc != 0) {
         teardown(c);
@@ -352,6 +390,10 @@ int osw_cmd_serve(int argc, char **argv)
         .max_request_bytes = 4194304,
         .max_connections = OSW_SERVER_MAX_CONNECTIONS_DEFAULT,
         .shutdown_delay_ms = 0,
+        .cluster_state = "auto",
+        .exempt_namespace = "openshift-machine-config-operator",
+        .annotate_implicit_streams = false,
+        .deny_osimagestream_delete = true,
     };
     const struct osw_flag flags[] = {
         {"listen", OSW_FLAG_STRING, &f.listen, "HOST:PORT",
@@ -395,9 +437,21 @@ int osw_cmd_serve(int argc, char **argv)
          "serve /metrics on this address instead (HTTPS, same certificate; the main listener "
          "then answers /metrics with 404)",
          true},
-        {"metrics-auth", OSW_FLAG_STRING, &f.metrics_auth, "none|kubernetes",
+        {"metrics-auth", OSW_FLAG_CHOICE, &f.metrics_auth, "none|kubernetes",
          "who may read /metrics (default none; kubernetes: a bearer token that a TokenReview "
          "accepts and a SubjectAccessReview allows get on /metrics; needs the API source)",
+         true},
+        {"cluster-state", OSW_FLAG_CHOICE, &f.cluster_state, "auto|required|off",
+         "watch MachineConfigPools and MachineConfigs for the parity rules; required also "
+         "holds /readyz until both listed (default auto; a file source is always off)",
+         true},
+        {"annotate-implicit-streams", OSW_FLAG_BOOL, &f.annotate_implicit_streams, NULL,
+         "also annotate pools naming no stream, with stream-source (default false)", true},
+        {"deny-osimagestream-delete", OSW_FLAG_BOOL, &f.deny_osimagestream_delete, NULL,
+         "deny deleting the OSImageStream (default true; =false allows it)", true},
+        {"exempt-namespace", OSW_FLAG_STRING, &f.exempt_namespace, "NS",
+         "service accounts of this namespace get warnings instead of osImageURL denials "
+         "(default openshift-machine-config-operator; empty disables)",
          true},
     };
     const struct osw_command_spec spec = {

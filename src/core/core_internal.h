@@ -9,11 +9,16 @@
 #include "osw/buf.h"
 #include "osw/decision.h"
 
-#define OSW_MCP_GROUP    "machineconfiguration.openshift.io"
-#define OSW_MCP_KIND     "MachineConfigPool"
-#define OSW_MCP_RESOURCE "machineconfigpools"
-#define OSW_FIELD_STREAM "spec.osImageStream"
-#define OSW_FIELD_NAME   "spec.osImageStream.name"
+#define OSW_MCP_GROUP     "machineconfiguration.openshift.io"
+#define OSW_MCP_KIND      "MachineConfigPool"
+#define OSW_MCP_RESOURCE  "machineconfigpools"
+#define OSW_MC_KIND       "MachineConfig"
+#define OSW_MC_RESOURCE   "machineconfigs"
+#define OSW_OSIS_KIND     "OSImageStream"
+#define OSW_OSIS_RESOURCE "osimagestreams"
+#define OSW_FIELD_URL     "spec.osImageURL"
+#define OSW_FIELD_STREAM  "spec.osImageStream"
+#define OSW_FIELD_NAME    "spec.osImageStream.name"
 #define OSW_SENTENCE_UNSUPPORTED                                                                   \
     "The specified osImageStream name must reference a valid stream from the cluster "             \
     "OSImageStream resource"
@@ -43,10 +48,58 @@ enum osw_err osw_message_unavailable(struct osw_decision *d, struct osw_str pool
 enum osw_err osw_message_kept_warning(struct osw_decision *d, struct osw_str stream,
                                       struct osw_str osis_name, bool have_snapshot);
 
-/* Mutation: sets the three annotations to `st`'s values (st != NULL), or
- * removes those present (st == NULL). Leaves d->patch empty when nothing
- * changes. */
-enum osw_err osw_patch_build(const struct osw_object_view *obj, const struct osw_stream *st,
+/* What mutation wants of each annotation the webhook owns: set to `value`,
+ * or absent. */
+struct osw_annot_want {
+    bool set[OSW_ANNOT_COUNT];
+    struct osw_str value[OSW_ANNOT_COUNT];
+};
+
+/* `w` sets stream, os-image and os-extensions-image to `st`'s values (all
+ * absent when `st` is NULL); stream-source absent. */
+void osw_annot_want_stream(struct osw_annot_want *w, const struct osw_stream *st);
+
+/* Mutation: the minimal patch making the annotations what `want` says.
+ * Leaves `patch` empty when nothing changes. */
+enum osw_err osw_patch_build(const struct osw_object_view *obj, const struct osw_annot_want *want,
                              struct osw_buf *patch);
+
+/* A 422 Invalid denial of `kind` "<name>" from the causes already added to
+ * `d` (at least one), worded as apierrors.NewInvalid words a field.ErrorList:
+ * one cause `<field>: <message>`, several `[<c1>, <c2>]`. */
+enum osw_err osw_message_invalid_causes(struct osw_decision *d, const char *kind,
+                                        struct osw_str name);
+
+/* The parity warnings (warning.c), each with CONTRACT.md's exact text; names
+ * clipped to 24 bytes; duplicates dropped; at most 8 kept. */
+enum osw_err osw_warn_inherited_gone(struct osw_decision *d, struct osw_str stream);
+enum osw_err osw_warn_conflict(struct osw_decision *d, struct osw_str mc, struct osw_str pool);
+enum osw_err osw_warn_url_equal(struct osw_decision *d, struct osw_str mc, struct osw_str pool);
+enum osw_err osw_warn_tag(struct osw_decision *d, struct osw_str mc);
+enum osw_err osw_warn_downgrade(struct osw_decision *d, struct osw_str from, struct osw_str to);
+enum osw_err osw_warn_paused(struct osw_decision *d, struct osw_str pool);
+enum osw_err osw_warn_inherit(struct osw_decision *d, size_t n);
+enum osw_err osw_warn_default(struct osw_decision *d, struct osw_str from, struct osw_str to,
+                              size_t n);
+enum osw_err osw_warn_skip(struct osw_decision *d);
+/* Drops every warning (a denial carries none). */
+void osw_warn_clear(struct osw_decision *d);
+
+/* The parity rules (parity.c). `in` as for osw_decide. */
+/* A pool CREATE/UPDATE that the contract rows allowed: rule C and the pool
+ * warnings. */
+enum osw_err osw_parity_pool_validate(const struct osw_review *r, const struct osw_inputs *in,
+                                      struct osw_decision *d);
+/* Mutation of a pool naming no stream with --annotate-implicit-streams:
+ * fills `want` and returns true, or false for "no patch". */
+bool osw_parity_pool_implicit(const struct osw_review *r, const struct osw_inputs *in,
+                              struct osw_annot_want *want);
+/* MachineConfig CREATE/UPDATE (/validate): OSW_EBADREQ for a field of the
+ * wrong type (`eb` says which). */
+enum osw_err osw_parity_mc_validate(const struct osw_review *r, const struct osw_inputs *in,
+                                    struct osw_decision *d, struct osw_errbuf *eb);
+/* OSImageStream UPDATE (/validate): W-DOWNGRADE and W-DEFAULT. */
+enum osw_err osw_parity_osis_validate(const struct osw_review *r, const struct osw_inputs *in,
+                                      struct osw_decision *d, struct osw_errbuf *eb);
 
 #endif /* OSW_CORE_INTERNAL_H */

@@ -104,17 +104,29 @@ static enum osw_err check_request_types(const struct osw_review *r, struct osw_e
     return OSW_OK;
 }
 
-/* Whether the rules apply: a MachineConfigPool (any version), no
- * subresource, CREATE or UPDATE. */
-static bool is_pool_write(const struct osw_review *r)
+/* The requests the webhook judges (group machineconfiguration.openshift.io,
+ * any version, no subresource); everything else is allowed unchanged. */
+enum kind { KIND_OTHER = 0, KIND_POOL, KIND_MC, KIND_OSIS_UPDATE, KIND_OSIS_DELETE };
+
+static enum kind kind_of(const struct osw_review *r)
 {
-    if (!osw_str_eq_cstr(r->resource_group.str, OSW_MCP_GROUP) ||
-        !osw_str_eq_cstr(r->resource_resource.str, OSW_MCP_RESOURCE))
-        return false;
+    if (!osw_str_eq_cstr(r->resource_group.str, OSW_MCP_GROUP))
+        return KIND_OTHER;
     if (r->sub_resource.type == OSW_JT_STRING && r->sub_resource.str.len > 0)
-        return false;
-    return osw_str_eq_cstr(r->operation.str, "CREATE") ||
-           osw_str_eq_cstr(r->operation.str, "UPDATE");
+        return KIND_OTHER;
+    struct osw_str res = r->resource_resource.str, op = r->operation.str;
+    bool write = osw_str_eq_cstr(op, "CREATE") || osw_str_eq_cstr(op, "UPDATE");
+    if (osw_str_eq_cstr(res, OSW_MCP_RESOURCE))
+        return write ? KIND_POOL : KIND_OTHER;
+    if (osw_str_eq_cstr(res, OSW_MC_RESOURCE))
+        return write ? KIND_MC : KIND_OTHER;
+    if (osw_str_eq_cstr(res, OSW_OSIS_RESOURCE)) {
+        if (osw_str_eq_cstr(op, "UPDATE"))
+            return KIND_OSIS_UPDATE;
+        if (osw_str_eq_cstr(op, "DELETE"))
+            return KIND_OSIS_DELETE;
+    }
+    return KIND_OTHER;
 }
 
 /* Types of the fields read from request.object (`path`) or, for an UPDATE,
@@ -139,6 +151,13 @@ static enum osw_err check_object_types(const struct osw_object_view *o, const ch
     if (!optional_is(o->spec_type, OSW_JT_OBJECT))
         return osw_errbuf_set(eb, OSW_EBADREQ, "%s.spec must be an object, not %s", path,
                               osw_jtype_name(o->spec_type));
+    if (!optional_is(o->selector_type, OSW_JT_OBJECT))
+        return osw_errbuf_set(eb, OSW_EBADREQ,
+                              "%s.spec.machineConfigSelector must be an object, not %s", path,
+                              osw_jtype_name(o->selector_type));
+    if (!optional_is(o->paused_type, OSW_JT_BOOL))
+        return osw_errbuf_set(eb, OSW_EBADREQ, "%s.spec.paused must be a boolean, not %s", path,
+                              osw_jtype_name(o->paused_type));
     return OSW_OK;
 }
 
@@ -235,26 +254,73 @@ static enum osw_err validate(const struct osw_review *r, const struct osw_osis *
     return OSW_EINVAL;
 }
 
-static enum osw_err mutate(const struct osw_review *r, enum row row, const struct osw_stream *found,
-                           struct osw_decision *d)
+static enum osw_err mutate(const struct osw_review *r, const struct osw_inputs *in, enum row row,
+                           const struct osw_stream *found, struct osw_decision *d)
 {
     enum osw_err err = OSW_OK;
     d->verdict = OSW_VERDICT_ALLOWED;
     /* Only a resolvable stream, or no stream at all, changes the object;
-     * every other case is left for validation to decide. */
-    if (row == ROW_FOUND)
-        err = osw_patch_build(&r->object, found, &d->patch);
-    else if (row == ROW_NO_STREAM)
-        err = osw_patch_build(&r->object, NULL, &d->patch);
+     * every other case is left for validation to decide. stream-source is
+     * written only with --annotate-implicit-streams, else removed. */
+    struct osw_annot_want want;
+    bool implicit = in->policy->annotate_implicit_streams;
+    bool patch = row == ROW_FOUND || row == ROW_NO_STREAM;
+    osw_annot_want_stream(&want, row == ROW_FOUND ? found : NULL);
+    if (row == ROW_FOUND && implicit) {
+        want.set[OSW_ANNOT_STREAM_SOURCE] = true;
+        want.value[OSW_ANNOT_STREAM_SOURCE] = OSW_STR_LIT("spec");
+    } else if (row == ROW_NO_STREAM && implicit) {
+        patch = osw_parity_pool_implicit(r, in, &want);
+    }
+    if (patch)
+        err = osw_patch_build(&r->object, &want, &d->patch);
     if (err == OSW_OK && d->patch.len > 0)
         d->verdict = OSW_VERDICT_PATCHED;
+    return err;
+}
+
+/* The deletion guard: every mode, no cache, any version and name. */
+static enum osw_err guard_delete(const struct osw_review *r, const struct osw_inputs *in,
+                                 struct osw_decision *d)
+{
+    if (!in->policy->deny_osimagestream_delete)
+        return OSW_OK;
+    d->verdict = OSW_VERDICT_DENIED;
+    d->code = 422;
+    d->reason = "Invalid";
+    d->has_details = true;
+    d->details_name = pool_name(r);
+    d->details_kind = OSW_OSIS_KIND;
+    d->rules |= OSW_RULE_DELETE_GUARD_DENIED;
+    d->message = strdup("Deletion of OSImageStream resources is not allowed");
+    return d->message ? OSW_OK : OSW_ENOMEM;
+}
+
+static enum osw_err decide_pool(const struct osw_review *r, const struct osw_inputs *in,
+                                enum osw_endpoint ep, struct osw_decision *out,
+                                struct osw_errbuf *eb)
+{
+    enum osw_err err = check_object_types(&r->object, "request.object", true, eb);
+    /* An UPDATE's old object is read too (row 5): held to the same types. */
+    if (err == OSW_OK && osw_str_eq_cstr(r->operation.str, "UPDATE"))
+        err = check_object_types(&r->old_object, "request.oldObject", false, eb);
+    if (err != OSW_OK)
+        return err;
+    if (r->object.stream_name.type == OSW_JT_STRING)
+        out->stream = r->object.stream_name.str;
+    const struct osw_stream *found = NULL;
+    enum row row = classify(r, in->osis, &found);
+    if (ep == OSW_EP_MUTATE)
+        return mutate(r, in, row, found, out);
+    err = validate(r, in->osis, row, in->policy->osimagestream_name, out);
+    if (err == OSW_OK && out->verdict == OSW_VERDICT_ALLOWED)
+        err = osw_parity_pool_validate(r, in, out);
     return err;
 }
 
 enum osw_err osw_decide(const struct osw_review *r, const struct osw_inputs *in,
                         enum osw_endpoint ep, struct osw_decision *out, struct osw_errbuf *eb)
 {
-    const struct osw_osis *snap = in->osis;
     /* Set first: a 400 for a field of the wrong type still names them. */
     if (r->operation.type == OSW_JT_STRING)
         out->operation = r->operation.str;
@@ -263,26 +329,28 @@ enum osw_err osw_decide(const struct osw_review *r, const struct osw_inputs *in,
     if (err != OSW_OK)
         return err;
     out->verdict = OSW_VERDICT_ALLOWED;
-    if (!is_pool_write(r))
+    enum kind kind = kind_of(r);
+    /* Only pools are mutated; MachineConfigs and the OSImageStream are
+     * judged by /validate alone. */
+    if (kind == KIND_OTHER || (kind != KIND_POOL && ep == OSW_EP_MUTATE))
         return OSW_OK; /* every other request is allowed unchanged */
-    err = check_object_types(&r->object, "request.object", true, eb);
-    /* An UPDATE's old object is read too (row 5): held to the same types. */
-    if (err == OSW_OK && osw_str_eq_cstr(r->operation.str, "UPDATE"))
-        err = check_object_types(&r->old_object, "request.oldObject", false, eb);
-    if (err != OSW_OK)
-        return err;
     out->handled = true;
-    if (r->object.stream_name.type == OSW_JT_STRING)
-        out->stream = r->object.stream_name.str;
-    const struct osw_stream *found = NULL;
-    enum row row = classify(r, snap, &found);
-    if (ep == OSW_EP_MUTATE)
-        err = mutate(r, row, found, out);
+    if (kind == KIND_POOL)
+        err = decide_pool(r, in, ep, out, eb);
+    else if (kind == KIND_MC)
+        err = osw_parity_mc_validate(r, in, out, eb);
+    else if (kind == KIND_OSIS_UPDATE)
+        err = osw_parity_osis_validate(r, in, out, eb);
     else
-        err = validate(r, snap, row, in->policy->osimagestream_name, out);
+        err = guard_delete(r, in, out);
     if (err != OSW_OK) {
+        /* Nothing half-built survives; operation and name stay for logs. */
+        struct osw_str op = out->operation, name = out->name;
         osw_decision_free(out);
-        return osw_errbuf_set(eb, err, "%s", osw_err_str(err));
+        out->operation = op;
+        out->name = name;
+        if (err != OSW_EBADREQ)
+            osw_errbuf_set(eb, err, "%s", osw_err_str(err));
     }
-    return OSW_OK;
+    return err;
 }

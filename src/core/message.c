@@ -233,3 +233,27 @@ enum osw_err osw_message_kept_warning(struct osw_decision *d, struct osw_str str
     d->warnings[d->nwarnings++] = w;
     return OSW_OK;
 }
+
+enum osw_err osw_message_invalid_causes(struct osw_decision *d, const char *kind,
+                                        struct osw_str name)
+{
+    d->verdict = OSW_VERDICT_DENIED;
+    d->code = 422;
+    d->reason = "Invalid";
+    d->has_details = true;
+    d->details_name = name;
+    d->details_kind = kind;
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_printf(&b, "%s." OSW_MCP_GROUP " ", kind);
+    if (err == OSW_OK)
+        err = osw_message_quote(&b, name);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, d->ncauses > 1 ? " is invalid: [" : " is invalid: ");
+    for (size_t i = 0; i < d->ncauses && err == OSW_OK; i++)
+        err = osw_buf_printf(&b, "%s%s: %s", i > 0 ? ", " : "", d->causes[i].field,
+                             d->causes[i].message);
+    if (err == OSW_OK && d->ncauses > 1)
+        err = osw_buf_append_cstr(&b, "]");
+    d->message = finish(&b, err);
+    return d->message ? OSW_OK : OSW_ENOMEM;
+}

@@ -11,6 +11,7 @@ static const char *const annot_keys[OSW_ANNOT_COUNT] = {
     OSW_ANNOT_PREFIX "stream",
     OSW_ANNOT_PREFIX "os-image",
     OSW_ANNOT_PREFIX "os-extensions-image",
+    OSW_ANNOT_PREFIX "stream-source",
 };
 
 const char *osw_annot_key(enum osw_annot a)
@@ -37,6 +38,19 @@ const char *osw_jtype_name(enum osw_jtype t)
         return "boolean";
     }
     return "unknown";
+}
+
+/* spec.osImageURL (MachineConfig) and spec.defaultStream (OSImageStream). */
+const char *const osw_review_tree_spec_keys[OSW_REVIEW_TREE_SPEC_NKEYS + 1] = {
+    "osImageURL", "defaultStream", NULL};
+
+bool osw_review_wants_trees(const struct osw_review *r)
+{
+    return r->resource_group.type == OSW_JT_STRING &&
+           osw_str_eq_cstr(r->resource_group.str, "machineconfiguration.openshift.io") &&
+           r->resource_resource.type == OSW_JT_STRING &&
+           (osw_str_eq_cstr(r->resource_resource.str, "machineconfigs") ||
+            osw_str_eq_cstr(r->resource_resource.str, "osimagestreams"));
 }
 
 static void object_view_init(struct osw_object_view *o)

@@ -4,8 +4,10 @@
  * decoded view from the tree. It defines the semantics the fast reader
  * (src/json/) must reproduce exactly; the differential fuzz target compares
  * the two. The view's slices point into the jansson tree, which the view
- * keeps alive as its storage.
+ * keeps alive as its storage (with the selectors' JSON text, the only values
+ * the tree does not hold as text).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -74,6 +76,39 @@ static void fill_annotations(struct osw_object_view *o, const json_t *ann)
         o->annotations[a] = field_of(json_object_get(ann, osw_annot_key((enum osw_annot)a)));
 }
 
+/* The storage: the tree, and the dumped selectors of object and oldObject. */
+struct storage {
+    json_t *root;
+    char *selector[2];
+    json_t *tree[2]; /* the reduced object and oldObject */
+};
+
+/* The reduced tree of `obj` (see review.h); NULL when out of memory. */
+static json_t *reduce(const json_t *obj)
+{
+    json_t *t = json_object();
+    const json_t *meta = json_object_get(obj, "metadata"), *spec = json_object_get(obj, "spec");
+    bool ok = t != NULL;
+    if (ok && meta)
+        ok = json_object_set(t, "metadata", (json_t *)meta) == 0;
+    if (ok && spec && !json_is_object(spec))
+        ok = json_object_set(t, "spec", (json_t *)spec) == 0;
+    if (ok && json_is_object(spec)) {
+        json_t *s = json_object();
+        ok = s && json_object_set_new(t, "spec", s) == 0;
+        for (size_t i = 0; ok && osw_review_tree_spec_keys[i]; i++) {
+            const json_t *v = json_object_get(spec, osw_review_tree_spec_keys[i]);
+            if (v)
+                ok = json_object_set(s, osw_review_tree_spec_keys[i], (json_t *)v) == 0;
+        }
+    }
+    if (!ok) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
 static void fill_object(struct osw_object_view *o, const json_t *obj)
 {
     o->type = jtype_of(obj);
@@ -86,6 +121,24 @@ static void fill_object(struct osw_object_view *o, const json_t *obj)
     const json_t *stream = member(spec, "osImageStream");
     o->stream_type = jtype_of(stream);
     o->stream_name = field_of(member(stream, "name"));
+    const json_t *paused = member(spec, "paused");
+    o->paused_type = jtype_of(paused);
+    o->paused = json_is_true(paused);
+    o->selector_type = jtype_of(member(spec, "machineConfigSelector"));
+}
+
+/* The selector's JSON text, kept in `*text` (owned by the storage). */
+static bool dump_selector(struct osw_object_view *o, const json_t *obj, char **text)
+{
+    const json_t *sel = member(member(obj, "spec"), "machineConfigSelector");
+    if (!json_is_object(sel))
+        return true;
+    osw_jalloc_begin();
+    *text = json_dumps(sel, JSON_COMPACT);
+    if (!*text || osw_jalloc_failed())
+        return false;
+    o->selector_json = osw_str_from_cstr(*text);
+    return true;
 }
 
 static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield *a, const char *ka,
@@ -99,7 +152,13 @@ static void fill_gvk(const json_t *obj, enum osw_jtype *type, struct osw_jfield 
 
 static void storage_free(void *p)
 {
-    json_decref((json_t *)p);
+    struct storage *st = p;
+    json_decref(st->root);
+    free(st->selector[0]);
+    free(st->selector[1]);
+    json_decref(st->tree[0]);
+    json_decref(st->tree[1]);
+    free(st);
 }
 
 /* Envelope checks, in the order the reason strings are documented. */
@@ -145,6 +204,26 @@ static void fill_request(struct osw_review *out, const json_t *req)
     fill_object(&out->old_object, json_object_get(req, "oldObject"));
 }
 
+/* The reduced trees of the rare kinds, kept in the storage. */
+static bool fill_trees(struct osw_review *out, const json_t *req, struct storage *st)
+{
+    const char *keys[2] = {"object", "oldObject"};
+    if (!osw_review_wants_trees(out))
+        return true;
+    for (int i = 0; i < 2; i++) {
+        const json_t *o = json_object_get(req, keys[i]);
+        if (!json_is_object(o))
+            continue;
+        osw_jalloc_begin();
+        st->tree[i] = reduce(o);
+        if (!st->tree[i] || osw_jalloc_failed())
+            return false;
+    }
+    out->object_tree = st->tree[0];
+    out->old_object_tree = st->tree[1];
+    return true;
+}
+
 enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_review *out,
                                        struct osw_errbuf *eb)
 {
@@ -177,8 +256,23 @@ enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_
         osw_review_init(out);
         return err;
     }
-    fill_request(out, json_object_get(root, "request"));
-    out->storage = root;
+    struct storage *st = calloc(1, sizeof(*st));
+    if (!st) {
+        json_decref(root);
+        osw_review_init(out);
+        return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+    }
+    st->root = root;
+    const json_t *req = json_object_get(root, "request");
+    fill_request(out, req);
+    if (!dump_selector(&out->object, json_object_get(req, "object"), &st->selector[0]) ||
+        !dump_selector(&out->old_object, json_object_get(req, "oldObject"), &st->selector[1]) ||
+        !fill_trees(out, req, st)) {
+        storage_free(st);
+        osw_review_init(out);
+        return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+    }
+    out->storage = st;
     out->storage_free = storage_free;
     return OSW_OK;
 }

@@ -32,6 +32,15 @@ struct chunk {
     char data[];
 };
 
+/* A value's bytes in the body (start NULL: absent). */
+struct slice {
+    const unsigned char *start, *end;
+};
+
+struct tree_slices {
+    struct slice meta, spec, key[OSW_REVIEW_TREE_SPEC_NKEYS];
+};
+
 struct reader {
     struct osw_jscan s;
     struct chunk *store; /* decoded strings, newest first */
@@ -40,6 +49,11 @@ struct reader {
     enum osw_jtype req_type;
     struct osw_jfield api, kind, uid;
     struct annot_range ann[2]; /* object, oldObject */
+    /* Per view (object, oldObject), the bytes of the last metadata, spec
+     * and kept spec members: the reduced trees of the rare kinds are parsed
+     * from these alone, never from the whole object. */
+    struct tree_slices ts[2];
+    int cur; /* the view being read */
 };
 
 /* A member key, decoded when it has escapes. Keys longer than `buf` cannot
@@ -196,6 +210,10 @@ static void reset_stream(struct osw_object_view *o)
 static void reset_spec(struct osw_object_view *o)
 {
     o->spec_type = OSW_JT_ABSENT;
+    o->selector_type = OSW_JT_ABSENT;
+    o->selector_json = OSW_STR_NULL;
+    o->paused_type = OSW_JT_ABSENT;
+    o->paused = false;
     reset_stream(o);
 }
 
@@ -290,8 +308,26 @@ static bool read_spec(struct reader *r, struct osw_object_view *o)
             reset_stream(o);
             int c = container(r, 5, &o->stream_type);
             ok = c == 0 || (c > 0 && read_stream(r, o));
+        } else if (KEY_IS(&k, "machineConfigSelector")) {
+            /* Kept as text: only the cluster-state rules parse it. */
+            const unsigned char *start = r->s.p;
+            ok = osw_jscan_skip(&r->s, 5, &o->selector_type);
+            o->selector_json = OSW_STR_NULL;
+            if (ok && o->selector_type == OSW_JT_OBJECT)
+                o->selector_json = (struct osw_str){(const char *)start, (size_t)(r->s.p - start)};
+        } else if (KEY_IS(&k, "paused")) {
+            o->paused = at(r, 't');
+            ok = osw_jscan_skip(&r->s, 5, &o->paused_type);
         } else {
+            int t = 0;
+            while (osw_review_tree_spec_keys[t] &&
+                   !(k.len == strlen(osw_review_tree_spec_keys[t]) &&
+                     memcmp(k.ptr, osw_review_tree_spec_keys[t], k.len) == 0))
+                t++;
+            const unsigned char *start = r->s.p;
             ok = skip(r, 5);
+            if (osw_review_tree_spec_keys[t])
+                r->ts[r->cur].key[t] = (struct slice){start, r->s.p};
         }
         if (!ok)
             return false;
@@ -307,14 +343,19 @@ static bool read_object(struct reader *r, struct osw_object_view *o, struct anno
     int rc;
     while ((rc = next_member(r, &first, &k)) > 0) {
         bool ok;
+        struct tree_slices *ts = &r->ts[r->cur];
+        const unsigned char *start = r->s.p;
         if (KEY_IS(&k, "metadata")) {
             reset_metadata(o, ar);
             int c = container(r, 4, &o->metadata_type);
             ok = c == 0 || (c > 0 && read_metadata(r, o, ar));
+            ts->meta = (struct slice){start, r->s.p};
         } else if (KEY_IS(&k, "spec")) {
             reset_spec(o);
+            memset(ts->key, 0, sizeof(ts->key));
             int c = container(r, 4, &o->spec_type);
             ok = c == 0 || (c > 0 && read_spec(r, o));
+            ts->spec = (struct slice){start, r->s.p};
         } else {
             ok = skip(r, 4);
         }
@@ -418,6 +459,8 @@ static bool read_request(struct reader *r)
             int i = k.len == 6 ? 0 : 1;
             struct osw_object_view *o = i == 0 ? &out->object : &out->old_object;
             reset_view(o, &r->ann[i]);
+            memset(&r->ts[i], 0, sizeof(r->ts[i]));
+            r->cur = i;
             int c = container(r, 3, &o->type);
             ok = c == 0 || (c > 0 && read_object(r, o, &r->ann[i]));
         } else {
@@ -479,6 +522,88 @@ static enum osw_err annot_check(const struct annot_range *ar, struct osw_object_
             o->annotations_string_map = false;
     }
     json_decref(obj);
+    return OSW_OK;
+}
+
+/* The storage when trees were parsed: the decoded strings and the trees. */
+struct tree_storage {
+    struct chunk *chunks;
+    json_t *tree[2];
+};
+
+static void tree_storage_free(void *p)
+{
+    struct tree_storage *ts = p;
+    chunks_free(ts->chunks);
+    json_decref(ts->tree[0]);
+    json_decref(ts->tree[1]);
+    free(ts);
+}
+
+/* A validated value's bytes as a jansson value (any type). */
+static json_t *load_slice(struct slice sl)
+{
+    return json_loadb((const char *)sl.start, (size_t)(sl.end - sl.start),
+                      JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+}
+
+/* Adds member `key` parsed from `sl` to `obj`; false when out of memory. */
+static bool add_slice(json_t *obj, const char *key, struct slice sl)
+{
+    return json_object_set_new(obj, key, load_slice(sl)) == 0;
+}
+
+/* The reduced tree of a view (review.h) from its slices. */
+static json_t *reduce(const struct tree_slices *ts, const struct osw_object_view *v)
+{
+    json_t *t = json_object();
+    bool ok = t != NULL;
+    if (ok && ts->meta.start)
+        ok = add_slice(t, "metadata", ts->meta);
+    if (ok && ts->spec.start && v->spec_type != OSW_JT_OBJECT)
+        ok = add_slice(t, "spec", ts->spec);
+    if (ok && ts->spec.start && v->spec_type == OSW_JT_OBJECT) {
+        json_t *s = json_object();
+        ok = s && json_object_set_new(t, "spec", s) == 0;
+        for (int i = 0; ok && osw_review_tree_spec_keys[i]; i++) {
+            if (ts->key[i].start)
+                ok = add_slice(s, osw_review_tree_spec_keys[i], ts->key[i]);
+        }
+    }
+    if (!ok) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* request.object and request.oldObject as reduced trees, for the rare kinds
+ * that are decided from more than the view (MachineConfigs, the
+ * OSImageStream). The bytes were validated by the pass; only memory can
+ * fail. */
+static enum osw_err parse_trees(struct reader *r, struct tree_storage **out)
+{
+    struct osw_review *rv = r->out;
+    *out = NULL;
+    if (!osw_review_wants_trees(rv))
+        return OSW_OK;
+    struct tree_storage *ts = calloc(1, sizeof(*ts));
+    if (!ts)
+        return OSW_ENOMEM;
+    const struct osw_object_view *views[2] = {&rv->object, &rv->old_object};
+    for (int i = 0; i < 2; i++) {
+        if (views[i]->type != OSW_JT_OBJECT)
+            continue;
+        osw_jalloc_begin();
+        ts->tree[i] = reduce(&r->ts[i], views[i]);
+        if (!ts->tree[i] || osw_jalloc_failed()) {
+            tree_storage_free(ts);
+            return OSW_ENOMEM;
+        }
+    }
+    rv->object_tree = ts->tree[0];
+    rv->old_object_tree = ts->tree[1];
+    *out = ts;
     return OSW_OK;
 }
 
@@ -550,11 +675,19 @@ enum osw_err osw_review_decode_fast(const char *body, size_t len, struct osw_rev
         goto out;
     for (int i = 0; i < 2 && err == OSW_OK; i++)
         err = annot_check(&r.ann[i], i == 0 ? &out->object : &out->old_object);
+    struct tree_storage *ts = NULL;
+    if (err == OSW_OK)
+        err = parse_trees(&r, &ts);
     if (err != OSW_OK) {
         osw_errbuf_set(eb, err, "out of memory decoding the body");
         goto out;
     }
-    if (r.store) {
+    if (ts) {
+        ts->chunks = r.store;
+        out->storage = ts;
+        out->storage_free = tree_storage_free;
+        r.store = NULL;
+    } else if (r.store) {
         out->storage = r.store;
         out->storage_free = chunks_free;
         r.store = NULL;

@@ -7,6 +7,7 @@
  * writes the text exposition format, every family with HELP and TYPE.
  */
 #include "obs/metrics.h"
+#include "obs/rule_metrics.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -58,6 +59,8 @@ struct osw_metrics {
     atomic_uint_fast64_t cert_reloads[NUM_RESULT];
 
     atomic_uint_fast64_t start_time_bits; /* cached; 0 until read once */
+
+    struct osw_rule_metrics parity; /* cluster-state caches, rule verdicts */
 };
 
 static const char *const op_names[OSW_OP_COUNT] = {"unknown", "CREATE", "UPDATE", "DELETE",
@@ -218,6 +221,22 @@ void osw_metrics_cert_reload(struct osw_metrics *m, bool success)
 {
     if (m != NULL)
         add1(&m->cert_reloads[success ? 0 : 1]);
+}
+
+void osw_metrics_set_cache(struct osw_metrics *m, enum osw_cache_resource r, bool synced,
+                           size_t objects)
+{
+    if (m == NULL || (int)r < 0 || (int)r >= OSW_CACHE_RESOURCES)
+        return;
+    atomic_store_explicit(&m->parity.cache_synced[r], synced ? 1 : 0, memory_order_relaxed);
+    atomic_store_explicit(&m->parity.cache_objects[r], (uint_fast64_t)objects,
+                          memory_order_relaxed);
+}
+
+void osw_metrics_rules(struct osw_metrics *m, unsigned rules)
+{
+    if (m != NULL)
+        osw_rule_metrics_count(&m->parity, rules);
 }
 
 /* ---- /proc/self ---------------------------------------------------------- */
@@ -597,6 +616,8 @@ enum osw_err osw_metrics_render(struct osw_metrics *m, struct osw_buf *out)
     if ((err = render_results(out, "osstream_webhook_tls_certificate_reloads_total",
                               "Serving certificate reloads, by result.", "success", "error",
                               m->cert_reloads)) != OSW_OK)
+        return err;
+    if ((err = osw_rule_metrics_render(&m->parity, out)) != OSW_OK)
         return err;
     return render_process(m, out);
 }

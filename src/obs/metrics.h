@@ -47,6 +47,13 @@ void osw_metrics_osis_update(struct osw_metrics *m, const char *result);
 /* reason: a short token ("closed", "error", "gone", ...). */
 void osw_metrics_watch_restart(struct osw_metrics *m, const char *reason);
 
+/* Cluster-state caches (CONTRACT.md "Metrics additions"). */
+enum osw_cache_resource { OSW_CACHE_POOLS = 0, OSW_CACHE_MACHINECONFIGS = 1 };
+void osw_metrics_set_cache(struct osw_metrics *m, enum osw_cache_resource r, bool synced,
+                           size_t objects);
+/* One decided request's rule verdicts (osw_decision.rules). */
+void osw_metrics_rules(struct osw_metrics *m, unsigned rules);
+
 /* Serving certificate. */
 void osw_metrics_set_cert_expiry(struct osw_metrics *m, double unix_seconds);
 void osw_metrics_cert_reload(struct osw_metrics *m, bool success);

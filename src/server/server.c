@@ -857,6 +857,7 @@ enum osw_err osw_server_new(const struct osw_server_config *cfg, const struct os
     srv->deps = *deps;
     osw_ratelimit_init(&srv->tls_fail_log, TLS_FAIL_LOG_BURST, TLS_FAIL_LOG_WINDOW_MS);
     srv->policy = cfg->policy;
+    srv->cluster_required = cfg->cluster_required;
     srv->decode = cfg->decode;
     /* Bounded so that size arithmetic on bodies cannot overflow. */
     srv->max_body =

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "osw/admit.h"
+#include "osw/clustercell.h"
 #include "osw/snapcell.h"
 
 #include "obs/log.h"
@@ -48,6 +49,7 @@ struct osw_server_config {
     bool metrics_listen;
     const char *metrics_host;
     unsigned short metrics_port;
+    bool cluster_required; /* --cluster-state required: /readyz waits for it */
 };
 
 /* Everything the server borrows; all must outlive the server. */
@@ -60,6 +62,9 @@ struct osw_server_deps {
      * it (osw_mauth_stop) before osw_server_stop, so that scrapes waiting
      * for a review are answered. */
     struct osw_mauth *mauth;
+    /* The cluster state (pools, MachineConfigs) the parity rules read;
+     * NULL when it is off (file source, --cluster-state off). */
+    struct osw_clustercell *clusters;
 };
 
 struct osw_server;

@@ -31,6 +31,14 @@ static const char *const templates[] = {
     REQ "\"object\":@,\"oldObject\":@}}",
     REQ "\"kind\":@,\"resource\":@,\"name\":@,\"subResource\":@}}",
     REQ "\"object\":{},@}}",
+    REQ "\"object\":{\"spec\":{\"machineConfigSelector\":@,\"paused\":@}},"
+        "\"oldObject\":{\"spec\":{\"machineConfigSelector\":{\"matchLabels\":@}}}}}",
+    REQ "\"userInfo\":@,\"object\":{\"spec\":{\"paused\":true,\"paused\":@}}}}",
+    REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"
+        "\"machineconfigs\"},\"object\":@,\"oldObject\":{\"spec\":@}}}",
+    REQ "\"object\":{\"metadata\":@},\"resource\":{\"group\":"
+        "\"machineconfiguration.openshift.io\",\"resource\":\"osimagestreams\"},"
+        "\"oldObject\":@}}",
     ENV "\"request\":@}",
     ENV "@}",
     "{@}",

@@ -25,4 +25,11 @@ static inline enum osw_err test_admit(const char *body, size_t len, const struct
     return osw_admit(body, len, &in, ep, test_reader_fn(rd), a);
 }
 
+/* The same with the caller's inputs (cluster state, policy). */
+static inline enum osw_err test_admit_in(const char *body, size_t len, const struct osw_inputs *in,
+                                         enum osw_endpoint ep, int rd, struct osw_admit *a)
+{
+    return osw_admit(body, len, in, ep, test_reader_fn(rd), a);
+}
+
 #endif /* OSW_TEST_ADMIT_UTIL_H */

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "osw/review.h"
 
 static inline bool review_diff_field(const struct osw_jfield *a, const struct osw_jfield *b)
@@ -22,6 +24,24 @@ static inline bool review_diff_field(const struct osw_jfield *a, const struct os
         return true;
     return a->str.len == b->str.len &&
            (a->str.len == 0 || memcmp(a->str.ptr, b->str.ptr, a->str.len) == 0);
+}
+
+/* Two JSON texts (or none) that parse to equal values. */
+static inline bool review_diff_json(struct osw_str a, struct osw_str b)
+{
+    if (a.len == 0 || b.len == 0)
+        return a.len == b.len;
+    json_t *ja = json_loadb(a.ptr, a.len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+    json_t *jb = json_loadb(b.ptr, b.len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+    bool same = ja && jb && json_equal(ja, jb);
+    json_decref(ja);
+    json_decref(jb);
+    return same;
+}
+
+static inline bool review_diff_tree(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal(a, b));
 }
 
 static inline const char *review_diff_object(const struct osw_object_view *a,
@@ -47,6 +67,12 @@ static inline const char *review_diff_object(const struct osw_object_view *a,
         return "stream_type";
     if (!review_diff_field(&a->stream_name, &b->stream_name))
         return "stream_name";
+    if (a->selector_type != b->selector_type)
+        return "selector_type";
+    if (!review_diff_json(a->selector_json, b->selector_json))
+        return "selector_json";
+    if (a->paused_type != b->paused_type || a->paused != b->paused)
+        return "paused";
     return NULL;
 }
 
@@ -90,6 +116,10 @@ static inline const char *review_diff(const struct osw_review *a, const struct o
         snprintf(buf, cap, "old_object.%s", w);
         return buf;
     }
+    if (!review_diff_tree(a->object_tree, b->object_tree))
+        return "object_tree";
+    if (!review_diff_tree(a->old_object_tree, b->old_object_tree))
+        return "old_object_tree";
     return NULL;
 }
 

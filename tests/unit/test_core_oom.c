@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "osw/admit.h"
+#include "osw/cluster.h"
 #include "../support/admit_util.h"
 
 void *__real_malloc(size_t n);
@@ -68,15 +69,15 @@ static char *read_all(const char *name, size_t *len)
     return b;
 }
 
-static void exhaust(const char *body, size_t len, const struct osw_osis *snap, enum osw_endpoint ep,
-                    int reader, int want_status)
+static void exhaust_in(const char *body, size_t len, const struct osw_inputs *in,
+                       enum osw_endpoint ep, int reader, int want_status)
 {
     for (long n = 0;; n++) {
         struct osw_admit a;
         osw_admit_init(&a);
         failed = false;
         countdown = n;
-        enum osw_err err = test_admit(body, len, snap, ep, reader, &a);
+        enum osw_err err = test_admit_in(body, len, in, ep, reader, &a);
         countdown = -1;
         if (!failed) {
             /* no allocation failed: this run must be the normal answer */
@@ -93,6 +94,14 @@ static void exhaust(const char *body, size_t len, const struct osw_osis *snap, e
         assert_true(err == OSW_OK || err == OSW_ENOMEM);
         osw_admit_reset(&a, false);
     }
+}
+
+static void exhaust(const char *body, size_t len, const struct osw_osis *snap, enum osw_endpoint ep,
+                    int reader, int want_status)
+{
+    struct osw_policy policy = osw_policy_default();
+    struct osw_inputs in = {snap, true, OSW_CLUSTER_OFF, NULL, &policy};
+    exhaust_in(body, len, &in, ep, reader, want_status);
 }
 
 static void test_admit_survives_every_allocation_failure(void **state)
@@ -133,10 +142,89 @@ static void test_admit_survives_every_allocation_failure(void **state)
     free(rev);
 }
 
+#define G   "machineconfiguration.openshift.io"
+#define ENV "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+#define SEL "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"worker\"}}"
+#define URL "quay.io/example/os:1"
+
+static struct osw_cluster *parity_cluster(void)
+{
+    static const char *const pools[] = {
+        "{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL
+        ",\"osImageStream\":{\"name\":\"rhel-10\"}}}",
+        "{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL "}}",
+    };
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    for (size_t i = 0; i < 2; i++) {
+        json_t *j = json_loads(pools[i], 0, NULL);
+        struct osw_pool *p;
+        assert_int_equal(osw_pool_extract(j, &p, NULL), OSW_OK);
+        assert_int_equal(osw_cluster_builder_add_pool(b, p), OSW_OK);
+        osw_pool_unref(p);
+        json_decref(j);
+    }
+    json_t *j = json_loads("{\"metadata\":{\"name\":\"99-url\",\"labels\":{\"" G
+                           "/role\":\"worker\"}},\"spec\":{\"osImageURL\":\"" URL "\"}}",
+                           0, NULL);
+    struct osw_mc *m;
+    assert_int_equal(osw_mc_extract(j, &m, NULL), OSW_OK);
+    assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
+    osw_mc_unref(m);
+    json_decref(j);
+    struct osw_cluster *c;
+    assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
+    osw_cluster_builder_free(b);
+    return c;
+}
+
+/* The parity paths (rule C and its mirror, warnings, implicit streams, the
+ * OSImageStream rules) under the same failing allocator. */
+static void test_parity_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    osw_review_install_alloc_hooks();
+    size_t osis_len;
+    char *osis = read_all("osimagestream.json", &osis_len);
+    json_t *j = json_loadb(osis, osis_len, 0, NULL);
+    struct osw_osis *snap = NULL;
+    assert_int_equal(osw_osis_parse(j, &snap, NULL), OSW_OK);
+    json_decref(j);
+    struct osw_cluster *c = parity_cluster();
+    struct osw_policy policy = osw_policy_default();
+    policy.annotate_implicit_streams = true;
+    struct osw_inputs in = {snap, true, OSW_CLUSTER_SYNCED, c, &policy};
+    static const char *const bodies[] = {
+        /* pool UPDATE kept in conflict: W-CONFLICT, W-INHERIT */
+        ENV "\"uid\":\"u\",\"operation\":\"UPDATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"machineconfigpools\"},\"object\":{\"metadata\":{\"name\":"
+            "\"worker\"},\"spec\":{" SEL ",\"osImageStream\":{\"name\":\"rhel-10\"}}},"
+            "\"oldObject\":{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL "}}}}",
+        /* MachineConfig newly in conflict: denied */
+        ENV "\"uid\":\"u\",\"operation\":\"CREATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":"
+            "\"99-zz\",\"labels\":{\"" G "/role\":\"worker\"}},\"spec\":{\"osImageURL\":"
+            "\"q/x:2\"}}}}",
+        /* OSImageStream default downgrade */
+        ENV "\"uid\":\"u\",\"operation\":\"UPDATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"osimagestreams\"},\"object\":{\"spec\":{\"defaultStream\":"
+            "\"rhel-9\"}},\"oldObject\":{\"spec\":{\"defaultStream\":\"rhel-10\"}}}}",
+    };
+    for (int reader = 0; reader < 2; reader++) {
+        for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+            exhaust_in(bodies[i], strlen(bodies[i]), &in, OSW_EP_VALIDATE, reader, 200);
+        /* mutation with stream-source */
+        exhaust_in(bodies[0], strlen(bodies[0]), &in, OSW_EP_MUTATE, reader, 200);
+    }
+    osw_cluster_unref(c);
+    osw_osis_unref(snap);
+    free(osis);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admit_survives_every_allocation_failure),
+        cmocka_unit_test(test_parity_survives_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

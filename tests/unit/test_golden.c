@@ -12,6 +12,13 @@
  *   one of: "body" (raw string), "review" (a whole AdmissionReview), or the
  *           shorthand "operation" + "object" [+ "oldObject"] for a
  *           MachineConfigPool request with uid "golden-uid"
+ *   "cluster" (optional): {"mode": "off" | "not_served" | "not_synced" | "synced",
+ *             "pools": [MachineConfigPool...], "machineconfigs": [MachineConfig...]}
+ *             (absent: mode off; the lists make the snapshot when synced)
+ *   "policy" (optional): {"annotate_implicit_streams": bool,
+ *             "deny_osimagestream_delete": bool, "exempt_namespace": "ns"}
+ *   shorthand extras: "resource" (default "machineconfigpools"; the kind
+ *           follows), "username" (request.userInfo.username)
  *   "expect": {"http_status": N, "response": {...}} where the response's
  *             "patch" is the decoded RFC 6902 array, or {"http_status": 400,
  *             "reason_contains": "..."}
@@ -29,6 +36,7 @@
 #include <openssl/evp.h>
 
 #include "osw/admit.h"
+#include "osw/cluster.h"
 #include "../support/admit_util.h"
 
 #define GOLDEN_DIR OSW_TEST_DATA "/../golden"
@@ -47,13 +55,27 @@ static struct osw_osis *load_snapshot(const char *file)
     return s;
 }
 
+static const char *kind_for(const char *resource)
+{
+    if (strcmp(resource, "machineconfigs") == 0)
+        return "MachineConfig";
+    if (strcmp(resource, "osimagestreams") == 0)
+        return "OSImageStream";
+    return "MachineConfigPool";
+}
+
 static json_t *pool_review(json_t *c)
 {
-    json_t *req = json_pack("{s:s, s:{s:s,s:s,s:s}, s:{s:s,s:s,s:s}, s:O}", "uid", "golden-uid",
-                            "kind", "group", "machineconfiguration.openshift.io", "version", "v1",
-                            "kind", "MachineConfigPool", "resource", "group",
-                            "machineconfiguration.openshift.io", "version", "v1", "resource",
-                            "machineconfigpools", "operation", json_object_get(c, "operation"));
+    const char *res = json_string_value(json_object_get(c, "resource"));
+    res = res ? res : "machineconfigpools";
+    json_t *req =
+        json_pack("{s:s, s:{s:s,s:s,s:s}, s:{s:s,s:s,s:s}, s:O}", "uid", "golden-uid", "kind",
+                  "group", "machineconfiguration.openshift.io", "version", "v1", "kind",
+                  kind_for(res), "resource", "group", "machineconfiguration.openshift.io",
+                  "version", "v1", "resource", res, "operation", json_object_get(c, "operation"));
+    json_t *user = json_object_get(c, "username");
+    if (user)
+        json_object_set_new(req, "userInfo", json_pack("{s:O}", "username", user));
     json_t *obj = json_object_get(c, "object");
     if (obj)
         json_object_set(req, "object", obj);
@@ -140,14 +162,78 @@ static void apply_patch(json_t *doc, json_t *patch)
     }
 }
 
-static json_t *run_case(const char *body, size_t len, struct osw_osis *snap, enum osw_endpoint ep,
-                        int *status, char **raw)
+/* The inputs of a case: its OSImageStream, cluster state and policy. */
+struct case_inputs {
+    struct osw_inputs in;
+    struct osw_policy policy;
+    struct osw_cluster *cluster;
+};
+
+static struct osw_cluster *load_cluster(json_t *cl)
+{
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    struct osw_errbuf eb;
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(cl, "pools"), i, o)
+    {
+        struct osw_pool *p = NULL;
+        if (osw_pool_extract(o, &p, &eb) != OSW_OK)
+            fail_msg("cluster pool %zu: %s", i, eb.msg);
+        assert_int_equal(osw_cluster_builder_add_pool(b, p), OSW_OK);
+        osw_pool_unref(p);
+    }
+    json_array_foreach(json_object_get(cl, "machineconfigs"), i, o)
+    {
+        struct osw_mc *m = NULL;
+        if (osw_mc_extract(o, &m, &eb) != OSW_OK)
+            fail_msg("cluster machineconfig %zu: %s", i, eb.msg);
+        assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
+        osw_mc_unref(m);
+    }
+    struct osw_cluster *c = NULL;
+    assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
+    osw_cluster_builder_free(b);
+    return c;
+}
+
+static void case_inputs_init(struct case_inputs *ci, json_t *c, struct osw_osis *snap)
+{
+    memset(ci, 0, sizeof(*ci));
+    ci->policy = osw_policy_default();
+    json_t *pol = json_object_get(c, "policy");
+    json_t *v;
+    if ((v = json_object_get(pol, "annotate_implicit_streams")) != NULL)
+        ci->policy.annotate_implicit_streams = json_is_true(v);
+    if ((v = json_object_get(pol, "deny_osimagestream_delete")) != NULL)
+        ci->policy.deny_osimagestream_delete = json_is_true(v);
+    if ((v = json_object_get(pol, "exempt_namespace")) != NULL)
+        ci->policy.exempt_namespace = (struct osw_str){json_string_value(v), json_string_length(v)};
+    json_t *cl = json_object_get(c, "cluster");
+    const char *mode = json_string_value(json_object_get(cl, "mode"));
+    enum osw_cluster_mode m = OSW_CLUSTER_OFF;
+    if (mode && strcmp(mode, "synced") == 0)
+        m = OSW_CLUSTER_SYNCED;
+    else if (mode && strcmp(mode, "not_synced") == 0)
+        m = OSW_CLUSTER_NOT_SYNCED;
+    else if (mode && strcmp(mode, "not_served") == 0)
+        m = OSW_CLUSTER_NOT_SERVED;
+    else if (mode && strcmp(mode, "off") != 0)
+        fail_msg("unknown cluster mode %s", mode);
+    if (m == OSW_CLUSTER_SYNCED)
+        ci->cluster = load_cluster(cl);
+    struct osw_inputs in = {snap, true, m, ci->cluster, &ci->policy};
+    ci->in = in;
+}
+
+static json_t *run_case(const char *body, size_t len, const struct osw_inputs *in,
+                        enum osw_endpoint ep, int *status, char **raw)
 {
     struct osw_admit a[2];
     int readers[2] = {TEST_READER_JANSSON, TEST_READER_FAST};
     for (int i = 0; i < 2; i++) {
         osw_admit_init(&a[i]);
-        assert_int_equal(test_admit(body, len, snap, ep, readers[i], &a[i]), OSW_OK);
+        assert_int_equal(test_admit_in(body, len, in, ep, readers[i], &a[i]), OSW_OK);
     }
     /* Both readers must give the very same answer (a 400's one-line reason
      * may be worded differently by each reader; its status may not). */
@@ -165,7 +251,7 @@ static json_t *run_case(const char *body, size_t len, struct osw_osis *snap, enu
     return resp;
 }
 
-static void check_idempotent(json_t *c, json_t *patch, struct osw_osis *snap)
+static void check_idempotent(json_t *c, json_t *patch, const struct osw_inputs *in)
 {
     if (json_object_get(c, "body") || json_object_get(c, "review"))
         return;
@@ -177,7 +263,7 @@ static void check_idempotent(json_t *c, json_t *patch, struct osw_osis *snap)
     char *body = case_body(again, &len);
     int status;
     char *raw;
-    json_t *resp = run_case(body, len, snap, OSW_EP_MUTATE, &status, &raw);
+    json_t *resp = run_case(body, len, in, OSW_EP_MUTATE, &status, &raw);
     assert_int_equal(status, 200);
     if (json_object_get(json_object_get(resp, "response"), "patch"))
         fail_msg("mutation is not idempotent, second patch: %s", raw);
@@ -202,11 +288,13 @@ static void run_golden(const char *file)
                                ? OSW_EP_MUTATE
                                : OSW_EP_VALIDATE;
     json_t *expect = json_object_get(c, "expect");
+    struct case_inputs ci;
+    case_inputs_init(&ci, c, snap);
     size_t len;
     char *body = case_body(c, &len);
     int status;
     char *raw;
-    json_t *resp = run_case(body, len, snap, ep, &status, &raw);
+    json_t *resp = run_case(body, len, &ci.in, ep, &status, &raw);
     int want = (int)json_integer_value(json_object_get(expect, "http_status"));
     if (status != want)
         fail_msg("%s: status %d, want %d (%s)", file, status, want, raw);
@@ -223,7 +311,7 @@ static void run_golden(const char *file)
             fail_msg("%s: response differs\nwant: %s\ngot:  %s", file, w, g);
         }
         if (decoded && ep == OSW_EP_MUTATE)
-            check_idempotent(c, decoded, snap);
+            check_idempotent(c, decoded, &ci.in);
         json_decref(decoded);
     } else {
         const char *needle = json_string_value(json_object_get(expect, "reason_contains"));
@@ -238,6 +326,7 @@ static void run_golden(const char *file)
     free(body);
     free(raw);
     osw_osis_unref(snap);
+    osw_cluster_unref(ci.cluster);
 }
 
 static int is_case(const struct dirent *e)

@@ -541,6 +541,50 @@ static void test_escaped_values(void **state)
     assert_null(r.storage);
 }
 
+/* The parity fields: selector text, paused, userInfo.username, and the
+ * object trees that only MachineConfig and OSImageStream requests get. */
+static void test_parity_fields(void **state)
+{
+    (void)state;
+    static const char pool[] =
+        REQ "\"userInfo\":{\"username\":\"system:admin\",\"extra\":{\"a\":[1]}},"
+            "\"object\":{\"spec\":{\"machineConfigSelector\":{\"matchLabels\":{\"a\":\"b\"}},"
+            "\"paused\":true}},\"oldObject\":{\"spec\":{\"machineConfigSelector\":\"x\","
+            "\"paused\":1}}}}";
+    check_both("parity pool", pool, sizeof(pool) - 1, OSW_OK);
+    struct osw_review r;
+    assert_int_equal(osw_review_decode_fast(pool, sizeof(pool) - 1, &r, NULL), OSW_OK);
+    assert_field(&r.username, OSW_JT_STRING, "system:admin", 12);
+    assert_int_equal(r.object.selector_type, OSW_JT_OBJECT);
+    assert_memory_equal(r.object.selector_json.ptr, "{\"matchLabels\":{\"a\":\"b\"}}", 25);
+    assert_int_equal(r.object.paused_type, OSW_JT_BOOL);
+    assert_true(r.object.paused);
+    assert_int_equal(r.old_object.selector_type, OSW_JT_STRING);
+    assert_int_equal(r.old_object.selector_json.len, 0);
+    assert_int_equal(r.old_object.paused_type, OSW_JT_NUMBER);
+    assert_null(r.object_tree); /* a pool request: no trees */
+    osw_review_release(&r);
+
+    static const char mc[] =
+        REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"
+            "\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":\"99-x\"},\"spec\":"
+            "{\"osImageURL\":\"q\\u0041\",\"config\":{\"ignition\":{}}}},\"oldObject\":null}}";
+    check_both("parity mc", mc, sizeof(mc) - 1, OSW_OK);
+    for (int i = 0; i < 2; i++) {
+        enum osw_err err = i == 0 ? osw_review_decode_fast(mc, sizeof(mc) - 1, &r, NULL)
+                                  : osw_review_decode_jansson(mc, sizeof(mc) - 1, &r, NULL);
+        assert_int_equal(err, OSW_OK);
+        assert_non_null(r.object_tree);
+        assert_null(r.old_object_tree);
+        const json_t *url = json_object_get(json_object_get(r.object_tree, "spec"), "osImageURL");
+        assert_string_equal(json_string_value(url), "qA");
+        /* Reduced: the Ignition config is never parsed into the tree. */
+        assert_null(json_object_get(json_object_get(r.object_tree, "spec"), "config"));
+        assert_null(json_object_get(r.object_tree, "apiVersion"));
+        osw_review_release(&r);
+    }
+}
+
 static void test_duplicate_values(void **state)
 {
     (void)state;
@@ -680,15 +724,11 @@ static void test_annotations_check_oom(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_edge_table),
-        cmocka_unit_test(test_table_matches_json_loadb),
-        cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_fixture_values),
-        cmocka_unit_test(test_escaped_values),
-        cmocka_unit_test(test_duplicate_values),
-        cmocka_unit_test(test_wrong_types),
-        cmocka_unit_test(test_null_body),
-        cmocka_unit_test(test_annotations_check_oom),
+        cmocka_unit_test(test_edge_table),     cmocka_unit_test(test_table_matches_json_loadb),
+        cmocka_unit_test(test_depth_limit),    cmocka_unit_test(test_fixture_values),
+        cmocka_unit_test(test_escaped_values), cmocka_unit_test(test_duplicate_values),
+        cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_null_body),
+        cmocka_unit_test(test_parity_fields),  cmocka_unit_test(test_annotations_check_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -240,6 +240,9 @@ static const struct {
     {"osstream_webhook_watch_restarts_total", "counter"},
     {"osstream_webhook_tls_certificate_expiry_timestamp_seconds", "gauge"},
     {"osstream_webhook_tls_certificate_reloads_total", "counter"},
+    {"osstream_webhook_cache_synced", "gauge"},
+    {"osstream_webhook_cache_objects", "gauge"},
+    {"osstream_webhook_rule_verdicts_total", "counter"},
     {"process_resident_memory_bytes", "gauge"},
     {"process_open_fds", "gauge"},
     {"process_start_time_seconds", "gauge"},
@@ -283,6 +286,41 @@ static void test_every_family_from_first_scrape(void **state)
         if (strcmp(e->smp[i].name, "osstream_webhook_requests_total") == 0)
             assert_true(e->smp[i].value == 0);
     }
+}
+
+/* ---- parity families ------------------------------------------------------ */
+
+static void test_parity_families(void **state)
+{
+    struct osw_metrics *m = *state;
+    struct expo *e = scrape(m);
+    assert_int_equal(count_samples(e, "osstream_webhook_cache_synced"), 2);
+    assert_int_equal(count_samples(e, "osstream_webhook_rule_verdicts_total"), 6);
+    assert_true(get(e, "osstream_webhook_cache_synced", "resource=\"machineconfigs\"") == 0);
+    assert_true(get(e, "osstream_webhook_rule_verdicts_total",
+                    "rule=\"conflict\",verdict=\"denied\"") == 0);
+    osw_metrics_set_cache(m, OSW_CACHE_POOLS, true, 7);
+    osw_metrics_set_cache(m, OSW_CACHE_MACHINECONFIGS, false, 2000);
+    osw_metrics_set_cache(m, (enum osw_cache_resource)9, true, 1); /* ignored */
+    /* One request counts at most 1 per rule and verdict. */
+    osw_metrics_rules(m, OSW_RULE_CONFLICT_WARNED | OSW_RULE_DELETE_GUARD_DENIED);
+    osw_metrics_rules(m, OSW_RULE_CONFLICT_WARNED);
+    osw_metrics_rules(m, 0);
+    e = scrape(m);
+    assert_true(get(e, "osstream_webhook_cache_synced", "resource=\"machineconfigpools\"") == 1);
+    assert_true(get(e, "osstream_webhook_cache_objects", "resource=\"machineconfigpools\"") == 7);
+    assert_true(get(e, "osstream_webhook_cache_synced", "resource=\"machineconfigs\"") == 0);
+    assert_true(get(e, "osstream_webhook_cache_objects", "resource=\"machineconfigs\"") == 2000);
+    assert_true(get(e, "osstream_webhook_rule_verdicts_total",
+                    "rule=\"conflict\",verdict=\"warned\"") == 2);
+    assert_true(get(e, "osstream_webhook_rule_verdicts_total",
+                    "rule=\"conflict\",verdict=\"denied\"") == 0);
+    assert_true(get(e, "osstream_webhook_rule_verdicts_total",
+                    "rule=\"delete_guard\",verdict=\"denied\"") == 1);
+    assert_true(
+        get(e, "osstream_webhook_rule_verdicts_total", "rule=\"runc\",verdict=\"warned\"") == 0);
+    osw_metrics_rules(NULL, OSW_RULE_CONFLICT_DENIED); /* no-op */
+    osw_metrics_set_cache(NULL, OSW_CACHE_POOLS, true, 1);
 }
 
 /* ---- requests_total ------------------------------------------------------- */
@@ -804,6 +842,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_family_from_first_scrape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_count_exactly_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parity_families, setup, teardown),
         cmocka_unit_test(test_op_names),
         cmocka_unit_test_setup_teardown(test_histogram_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_histogram_observations, setup, teardown),

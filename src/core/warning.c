@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The parity warnings of CONTRACT.md, each with its exact text. Names longer
+ * than 24 bytes are shown as their first 21 bytes and "...", anything but
+ * printable ASCII becomes '?', so every warning stays under 120 bytes and
+ * valid for the API server; a warning already given is dropped and at most
+ * eight are kept. The caller adds them in the contract's order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+#define NAME_MAX_SHOWN 24
+#define NAME_CLIPPED   21
+
+static enum osw_err name(struct osw_buf *b, struct osw_str s)
+{
+    size_t n = s.len <= NAME_MAX_SHOWN ? s.len : NAME_CLIPPED;
+    enum osw_err err = OSW_OK;
+    for (size_t i = 0; i < n && err == OSW_OK; i++) {
+        char c = s.ptr[i];
+        char out = (c >= 0x20 && c < 0x7f) ? c : '?';
+        err = osw_buf_append(b, &out, 1);
+    }
+    if (err == OSW_OK && n < s.len)
+        err = osw_buf_append(b, "...", 3);
+    return err;
+}
+
+/* Takes the text out of `b` into the decision unless it is a duplicate or
+ * the decision is full; `kept` (may be NULL) says whether it was added. */
+static enum osw_err push(struct osw_decision *d, struct osw_buf *b, enum osw_err err, bool *kept)
+{
+    if (kept)
+        *kept = false;
+    if (err != OSW_OK) {
+        osw_buf_free(b);
+        return err;
+    }
+    for (size_t i = 0; i < d->nwarnings; i++) {
+        if (strcmp(d->warnings[i], b->data) == 0) {
+            osw_buf_free(b);
+            return OSW_OK;
+        }
+    }
+    if (d->nwarnings >= OSW_DECISION_MAX_WARNINGS) {
+        osw_buf_free(b);
+        return OSW_OK;
+    }
+    d->warnings[d->nwarnings++] = osw_buf_steal(b, NULL);
+    if (kept)
+        *kept = true;
+    return OSW_OK;
+}
+
+enum osw_err osw_warn_inherited_gone(struct osw_decision *d, struct osw_str stream)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "inherited stream ");
+    if (err == OSW_OK)
+        err = name(&b, stream);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(
+            &b, " (from pool worker) is not available; the MCO cannot render this pool");
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_conflict(struct osw_decision *d, struct osw_str mc, struct osw_str pool)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "MachineConfig ");
+    if (err == OSW_OK)
+        err = name(&b, mc);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, " overrides osImageURL of pool ");
+    if (err == OSW_OK)
+        err = name(&b, pool);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, ", which names a stream");
+    bool kept;
+    err = push(d, &b, err, &kept);
+    if (kept)
+        d->rules |= OSW_RULE_CONFLICT_WARNED;
+    return err;
+}
+
+enum osw_err osw_warn_url_equal(struct osw_decision *d, struct osw_str mc, struct osw_str pool)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "MachineConfig ");
+    if (err == OSW_OK)
+        err = name(&b, mc);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, " pins osImageURL to the stream image of pool ");
+    if (err == OSW_OK)
+        err = name(&b, pool);
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_tag(struct osw_decision *d, struct osw_str mc)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "MachineConfig ");
+    if (err == OSW_OK)
+        err = name(&b, mc);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, " sets osImageURL by tag; pin it by digest (@sha256:)");
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_downgrade(struct osw_decision *d, struct osw_str from, struct osw_str to)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "stream ");
+    if (err == OSW_OK)
+        err = name(&b, from);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, " -> ");
+    if (err == OSW_OK)
+        err = name(&b, to);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, " is a downgrade; only forward migration is supported");
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_paused(struct osw_decision *d, struct osw_str pool)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "pool ");
+    if (err == OSW_OK)
+        err = name(&b, pool);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b,
+                                  " is paused; its nodes change stream only after it is unpaused");
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_inherit(struct osw_decision *d, size_t n)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_printf(&b,
+                                      "%zu custom pool(s) without spec.osImageStream follow the "
+                                      "worker pool and will also change stream",
+                                      n);
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_default(struct osw_decision *d, struct osw_str from, struct osw_str to,
+                              size_t n)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "default stream ");
+    if (err == OSW_OK)
+        err = name(&b, from);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(&b, " -> ");
+    if (err == OSW_OK)
+        err = name(&b, to);
+    if (err == OSW_OK)
+        err = osw_buf_printf(&b, " moves %zu pool(s) that do not name a stream", n);
+    return push(d, &b, err, NULL);
+}
+
+enum osw_err osw_warn_skip(struct osw_decision *d)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(
+        &b, "cluster state cache not synced; osImageURL and runc checks were skipped");
+    return push(d, &b, err, NULL);
+}
+
+void osw_warn_clear(struct osw_decision *d)
+{
+    for (size_t i = 0; i < d->nwarnings; i++)
+        free(d->warnings[i]);
+    d->nwarnings = 0;
+    d->rules &= ~(unsigned)OSW_RULE_CONFLICT_WARNED;
+}
