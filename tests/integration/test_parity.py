@@ -121,7 +121,10 @@ class Flags(unittest.TestCase):
 
     def test_bad_values_exit_2(self):
         self.assertIn("--cluster-state", self.serve_fails(["--cluster-state", "always"]))
-        self.assertIn("--cluster-state", self.serve_fails([], env={"OSSTREAM_CLUSTER_STATE": "x"}))
+        # A bad variable is named as the variable (issue 13), with the accepted values.
+        err = self.serve_fails([], env={"OSSTREAM_CLUSTER_STATE": "x"})
+        self.assertIn("OSSTREAM_CLUSTER_STATE", err)
+        self.assertIn("auto|required|off", err)
         self.serve_fails(["--annotate-implicit-streams=maybe"])
         self.serve_fails([], env={"OSSTREAM_DENY_OSIMAGESTREAM_DELETE": "nope"})
 
