@@ -208,6 +208,28 @@ const MONITORING_ATOMS = {
   required: ['url|/metrics|get|', '|endpoints|list|', '|services|list|', '|pods|list|'],
 };
 
+// What each subject ("ServiceAccount:ns/name") is granted, over every
+// binding, as a Map of Sets of atoms. Also what test_manifests_serve.sh's
+// API server double decides SubjectAccessReviews with.
+function grantsOf(objs, errs) {
+  const roles = [...find(objs, 'ClusterRole'), ...find(objs, 'Role')];
+  const bindings = [...find(objs, 'ClusterRoleBinding'), ...find(objs, 'RoleBinding')];
+  const grants = new Map();
+  for (const b of bindings) {
+    const role = roles.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name);
+    if (!role) {
+      errs.push(`${objName(b)}: its ${b.roleRef.kind} ${b.roleRef.name} is not in the manifests`);
+      continue;
+    }
+    for (const subj of b.subjects || []) {
+      const key = `${subj.kind}:${subj.namespace || ''}/${subj.name}`;
+      if (!grants.has(key)) grants.set(key, new Set());
+      for (const x of role.rules || []) atomsOf(x).forEach((a) => grants.get(key).add(a));
+    }
+  }
+  return grants;
+}
+
 function checkRbac(objs, overlay, errs) {
   const roles = [...find(objs, 'ClusterRole'), ...find(objs, 'Role')];
   const bindings = [...find(objs, 'ClusterRoleBinding'), ...find(objs, 'RoleBinding')];
@@ -227,20 +249,7 @@ function checkRbac(objs, overlay, errs) {
   }
   const sa = find(objs, 'ServiceAccount', SERVICE).filter((o) => o.metadata.namespace === NAMESPACE);
   if (sa.length !== 1) errs.push(`ServiceAccount ${NAMESPACE}/${SERVICE} missing`);
-  // What each subject is granted, over every binding.
-  const grants = new Map();
-  for (const b of bindings) {
-    const role = roles.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name);
-    if (!role) {
-      errs.push(`${objName(b)}: its ${b.roleRef.kind} ${b.roleRef.name} is not in the manifests`);
-      continue;
-    }
-    for (const subj of b.subjects || []) {
-      const key = `${subj.kind}:${subj.namespace || ''}/${subj.name}`;
-      if (!grants.has(key)) grants.set(key, new Set());
-      for (const x of role.rules || []) atomsOf(x).forEach((a) => grants.get(key).add(a));
-    }
-  }
+  const grants = grantsOf(objs, errs);
   const webhook = `ServiceAccount:${NAMESPACE}/${SERVICE}`;
   const monitoring = `ServiceAccount:${MONITORING_SA.namespace}/${MONITORING_SA.name}`;
   const expect = { [webhook]: WEBHOOK_ATOMS };
@@ -894,7 +903,8 @@ function selfTest(rendered, reg) {
 }
 
 // What test_manifests_serve.sh needs to run the binary as the Deployment
-// does, one `key<TAB>value` line each (args one per line as `arg<TAB>...`).
+// does, one `key<TAB>value` line each (args one per line as `arg<TAB>...`;
+// the RBAC, for its API server double, as `grant<TAB>SUBJECT<TAB>ATOM`).
 function facts(objs) {
   const dep = find(objs, 'Deployment')[0];
   const svc = find(objs, 'Service', SERVICE)[0];
@@ -911,6 +921,7 @@ function facts(objs) {
     ['metrics_port_name', monitor ? monitor.spec.endpoints[0].port : 'metrics'],
     ['grace_seconds', String(dep.spec.template.spec.terminationGracePeriodSeconds)],
     ...(c.args || []).map((a) => ['arg', a]),
+    ...[...grantsOf(objs, [])].flatMap(([subj, atoms]) => [...atoms].sort().map((a) => ['grant', `${subj}\t${a}`])),
   ];
   return lines.map(([k, v]) => `${k}\t${v}`).join('\n') + '\n';
 }
