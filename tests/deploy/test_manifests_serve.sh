@@ -11,10 +11,14 @@
 # and the service account's `token` and `ca.crt` in a temporary directory
 # given as --serviceaccount-dir, the one flag added to the Deployment's args.
 #
-# Then the probes' paths, the webhook configurations' paths and the
-# ServiceMonitor's path on the metrics port (with platform Prometheus's
-# bearer token, as the ServiceMonitor sends it). Last, SIGTERM: /readyz must
-# turn 503 and the process must exit 0 well within the
+# Then the probes' paths, the webhook configurations' paths, and the
+# ServiceMonitor's scrape on the metrics port as platform Prometheus does it
+# with --metrics-auth=kubernetes: the double answers the TokenReviews and
+# SubjectAccessReviews the webhook sends, deciding the latter with the RBAC
+# of the rendered manifests, so prometheus-k8s's bearer token gets 200 and
+# the metrics, no token or an unknown one 401, and a service account the
+# manifests do not bind to osstream-webhook-metrics-reader 403. Last,
+# SIGTERM: /readyz must turn 503 and the process must exit 0 well within the
 # Deployment's terminationGracePeriodSeconds.
 source "$(dirname "$0")/lib.sh"
 
@@ -57,17 +61,20 @@ while IFS=$'\t' read -r key value; do
 done < <(node "$DEPLOY_TESTS/check_manifests.js" --facts "$work/openshift.yaml")
 ((${#deploy_args[@]})) || fail "no args found in the rendered Deployment"
 [ -s "$work/grants" ] || fail "no RBAC grants found in the rendered manifests"
+printf '%s\n' "${deploy_args[@]}" | grep -qx -- '--metrics-auth=kubernetes' ||
+  fail "the OpenShift Deployment's args lack --metrics-auth=kubernetes: ${deploy_args[*]}"
 dns=${fact[service_dns]}
 
 "$OSW_BIN" gen-certs --dir "$work/tls" --dns-name "$dns" >/dev/null || fail "gen-certs failed"
 
 # The cluster: the API server double with the webhook's service account
-# token and CA (what kubelet mounts), the OSImageStream, and a token for
+# token and CA (what kubelet mounts), the OSImageStream, and tokens for
 # platform Prometheus (the ServiceMonitor's bearerTokenFile is its own
-# service account's token).
+# service account's token) and for a service account nothing binds.
 python3 "$DEPLOY_TESTS/kubeapi_cluster.py" --certdir "$work/apiserver" \
   --serviceaccount-dir "$work/serviceaccount" --as osstream-webhook/osstream-webhook \
   --token "openshift-monitoring/prometheus-k8s=$work/prometheus.token" \
+  --token "default/default=$work/unbound.token" \
   --grants "$work/grants" --object "osimagestreams=$OSW_SRC/tests/data/osimagestream.json" \
   >"$work/api.json" 2>"$work/api.log" </dev/null &
 api_pid=$!
@@ -82,6 +89,7 @@ done
 [ -n "$api_port" ] || { cat "$work/api.log" >&2; fail "the API server double did not start within 30 s"; }
 for f in token ca.crt; do [ -s "$work/serviceaccount/$f" ] || fail "no $f in the service account directory"; done
 prometheus_token=$(cat "$work/prometheus.token")
+unbound_token=$(cat "$work/unbound.token")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
@@ -131,7 +139,7 @@ st=$(call "${fact[liveness_path]}")
 echo "ok liveness probe GET ${fact[liveness_path]}"
 
 # The ServiceMonitor's scrape, as platform Prometheus sends it: its own
-# service account's token as a bearer token.
+# service account's token as a bearer token (--metrics-auth=kubernetes).
 [ "${fact[metrics_port_name]}" = metrics ] || fail "the ServiceMonitor scrapes port ${fact[metrics_port_name]}, not metrics (--metrics-listen)"
 st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer $prometheus_token")
 [ "$st" = 200 ] && grep -q '^# TYPE osstream_webhook_requests_total' "$work/body" ||
@@ -139,6 +147,15 @@ st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer $prometh
 grep -qx 'osstream_webhook_osimagestream_synced 1' "$work/body" ||
   fail "the metrics do not say osstream_webhook_osimagestream_synced 1 (the OSImageStream from the API)"
 echo "ok ServiceMonitor GET ${fact[metrics_path]} on the metrics port with prometheus-k8s's bearer token: 200 and the metrics"
+st=$(PORT=$mport call "${fact[metrics_path]}")
+[ "$st" = 401 ] || fail "GET ${fact[metrics_path]} on the metrics port without a token answered $st, expected 401"
+grep -qi '^WWW-Authenticate: Bearer' "$work/headers" || fail "the 401 without a token carries no WWW-Authenticate: Bearer"
+echo "ok GET ${fact[metrics_path]} without a token: 401 (WWW-Authenticate: Bearer)"
+st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer not-a-service-account-token")
+[ "$st" = 401 ] || fail "GET ${fact[metrics_path]} with a token the TokenReview rejects answered $st, expected 401"
+st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer $unbound_token")
+[ "$st" = 403 ] || fail "GET ${fact[metrics_path]} as default/default (not bound to the metrics reader role) answered $st, expected 403"
+echo "ok GET ${fact[metrics_path]} with an unknown token: 401; as a service account the manifests do not bind: 403"
 st=$(call "${fact[metrics_path]}")
 [ "$st" = 404 ] || fail "GET ${fact[metrics_path]} on the admission port answered $st, expected 404 with --metrics-listen"
 st=$(PORT=$mport call "${fact[readiness_path]}")
