@@ -18,7 +18,9 @@ with authentication and RBAC as the rendered manifests set them up.
   (--grants: "SUBJECT<TAB>ATOM" lines from check_manifests.js --facts, e.g.
   "ServiceAccount:openshift-monitoring/prometheus-k8s<TAB>url|/metrics|get|").
   Creating either review needs the caller's own grant of `create`, as in the
-  cluster; without it the answer is 403.
+  cluster; without it the answer is 403. A Role's grants count as if
+  cluster-wide: the only review the webhook asks about is `get` on the
+  non-resource URL /metrics, which only a ClusterRole can grant.
 
 Prints one JSON line ({"port", "pid"}) once it listens, then serves until
 SIGTERM or SIGINT, or until the process that started it is gone.
@@ -61,7 +63,6 @@ class Cluster:
         self.tokens = tokens  # token -> "ns/name"
         self.grants = grants  # subject -> set of atoms
         self.log = log
-        self.lock = threading.Lock()
 
     def allowed(self, subject, atom):
         return atom in self.grants.get(subject, set())
