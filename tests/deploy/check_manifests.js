@@ -13,8 +13,10 @@
 // open exactly the admission port, the metrics port (to monitoring) and
 // egress to the API server, OpenShift places the replicas on control-plane
 // nodes, resources have no CPU limit, every object carries the common
-// labels, an outage cannot wedge the cluster, and the Deployment's flags are
-// flags of `osstream-webhook serve`.
+// labels, an outage cannot wedge the cluster, the Deployment's flags are
+// flags of `osstream-webhook serve`, and /metrics needs a bearer token
+// (`--metrics-auth=kubernetes`) exactly in the OpenShift overlays, whose
+// ServiceMonitor sends one; base and cert-manager keep `none`.
 //
 // Usage: node check_manifests.js --bin OSW_BIN NAME=RENDERED.yaml...
 //        node check_manifests.js --self-test NAME=RENDERED.yaml...
@@ -208,6 +210,28 @@ const MONITORING_ATOMS = {
   required: ['url|/metrics|get|', '|endpoints|list|', '|services|list|', '|pods|list|'],
 };
 
+// What each subject ("ServiceAccount:ns/name") is granted, over every
+// binding, as a Map of Sets of atoms. Also what test_manifests_serve.sh's
+// API server double decides SubjectAccessReviews with.
+function grantsOf(objs, errs) {
+  const roles = [...find(objs, 'ClusterRole'), ...find(objs, 'Role')];
+  const bindings = [...find(objs, 'ClusterRoleBinding'), ...find(objs, 'RoleBinding')];
+  const grants = new Map();
+  for (const b of bindings) {
+    const role = roles.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name);
+    if (!role) {
+      errs.push(`${objName(b)}: its ${b.roleRef.kind} ${b.roleRef.name} is not in the manifests`);
+      continue;
+    }
+    for (const subj of b.subjects || []) {
+      const key = `${subj.kind}:${subj.namespace || ''}/${subj.name}`;
+      if (!grants.has(key)) grants.set(key, new Set());
+      for (const x of role.rules || []) atomsOf(x).forEach((a) => grants.get(key).add(a));
+    }
+  }
+  return grants;
+}
+
 function checkRbac(objs, overlay, errs) {
   const roles = [...find(objs, 'ClusterRole'), ...find(objs, 'Role')];
   const bindings = [...find(objs, 'ClusterRoleBinding'), ...find(objs, 'RoleBinding')];
@@ -227,20 +251,7 @@ function checkRbac(objs, overlay, errs) {
   }
   const sa = find(objs, 'ServiceAccount', SERVICE).filter((o) => o.metadata.namespace === NAMESPACE);
   if (sa.length !== 1) errs.push(`ServiceAccount ${NAMESPACE}/${SERVICE} missing`);
-  // What each subject is granted, over every binding.
-  const grants = new Map();
-  for (const b of bindings) {
-    const role = roles.find((r) => r.kind === b.roleRef.kind && r.metadata.name === b.roleRef.name);
-    if (!role) {
-      errs.push(`${objName(b)}: its ${b.roleRef.kind} ${b.roleRef.name} is not in the manifests`);
-      continue;
-    }
-    for (const subj of b.subjects || []) {
-      const key = `${subj.kind}:${subj.namespace || ''}/${subj.name}`;
-      if (!grants.has(key)) grants.set(key, new Set());
-      for (const x of role.rules || []) atomsOf(x).forEach((a) => grants.get(key).add(a));
-    }
-  }
+  const grants = grantsOf(objs, errs);
   const webhook = `ServiceAccount:${NAMESPACE}/${SERVICE}`;
   const monitoring = `ServiceAccount:${MONITORING_SA.namespace}/${MONITORING_SA.name}`;
   const expect = { [webhook]: WEBHOOK_ATOMS };
@@ -370,8 +381,18 @@ function checkDeployment(objs, overlay, errs, serveHelp) {
   if (!mm || Number(mm[1]) !== METRICS_PORT) errs.push(`${cw}: --metrics-listen must end in :${METRICS_PORT}, got ${mlisten}`);
   const mport = (c.ports || []).find((p) => p.name === 'metrics');
   if (!mport || mport.containerPort !== METRICS_PORT) errs.push(`${cw}: needs containerPort ${METRICS_PORT} named metrics`);
-  if (flags.has('metrics-auth') && !['none', 'kubernetes'].includes(flags.get('metrics-auth'))) {
-    errs.push(`${cw}: --metrics-auth must be none or kubernetes, got ${flags.get('metrics-auth')}`);
+  // Metrics authentication (CONTRACT.md, "Metrics access"). The OpenShift
+  // overlays turn it on: their ServiceMonitor sends platform Prometheus's
+  // token and they bind prometheus-k8s to get /metrics (checked above and in
+  // checkOverlay). The base and cert-manager leave it at `none`: no scraper
+  // there is known to send a token, and one that does not would get 401.
+  const mauth = flags.has('metrics-auth') ? flags.get('metrics-auth') : 'none';
+  if (!['none', 'kubernetes'].includes(mauth)) {
+    errs.push(`${cw}: --metrics-auth must be none or kubernetes, got ${mauth}`);
+  } else if (OPENSHIFT.includes(overlay) && mauth !== 'kubernetes') {
+    errs.push(`${cw}: --metrics-auth must be kubernetes on OpenShift (the ServiceMonitor sends prometheus-k8s's token), got ${mauth}`);
+  } else if (!OPENSHIFT.includes(overlay) && mauth !== 'none') {
+    errs.push(`${cw}: --metrics-auth must stay none in ${overlay} (no scraper there is known to send a bearer token), got ${mauth}`);
   }
   if (c.terminationMessagePolicy !== 'FallbackToLogsOnError') {
     errs.push(`${cw}: terminationMessagePolicy must be FallbackToLogsOnError (start-up errors in oc describe pod)`);
@@ -816,7 +837,7 @@ function selfTest(rendered, reg) {
     ['small memory limit', (o) => { podOf(o).containers[0].resources.limits.memory = '64Mi'; }, /below CONTRACT\.md's 128 MiB/],
     ['termination message', (o) => { delete podOf(o).containers[0].terminationMessagePolicy; }, /FallbackToLogsOnError/],
     ['no metrics listener', (o) => { const c = podOf(o).containers[0]; c.args = c.args.filter((a) => !a.startsWith('--metrics-listen')); }, /--metrics-listen must end in :9443/],
-    ['metrics auth', (o) => { podOf(o).containers[0].args.push('--metrics-auth=basic'); }, /--metrics-auth must be none or kubernetes/],
+    ['metrics auth', (o) => { const c = podOf(o).containers[0]; c.args = c.args.filter((a) => !a.startsWith('--metrics-auth')).concat('--metrics-auth=basic'); }, /--metrics-auth must be none or kubernetes/],
     ['service metrics port', (o) => { get(o, 'Service').spec.ports = get(o, 'Service').spec.ports.filter((p) => p.name !== 'metrics'); }, /port named metrics/],
     ['no default deny', (o) => { o.splice(o.indexOf(named(o, 'NetworkPolicy', 'default-deny')), 1); }, /no default-deny/],
     ['policy misses the pods', (o) => { netpol(o).spec.podSelector.matchLabels['app.kubernetes.io/component'] = 'other'; }, /no policy with Ingress rules selects/],
@@ -846,6 +867,8 @@ function selfTest(rendered, reg) {
     ['monitor port', (o) => { get(o, 'ServiceMonitor').spec.endpoints[0].port = 'https'; }, /on port metrics/],
     ['monitor token', (o) => { delete get(o, 'ServiceMonitor').spec.endpoints[0].bearerTokenFile; }, /bearer token/],
     ['monitor labels', (o) => { delete get(o, 'ServiceMonitor').spec.endpoints[0].honorLabels; }, /honorLabels/],
+    ['metrics auth off', (o) => { const c = podOf(o).containers[0]; c.args = c.args.filter((a) => !a.startsWith('--metrics-auth')); }, /--metrics-auth must be kubernetes on OpenShift/],
+    ['metrics auth none', (o) => { const c = podOf(o).containers[0]; c.args = c.args.map((a) => (a.startsWith('--metrics-auth') ? '--metrics-auth=none' : a)); }, /--metrics-auth must be kubernetes on OpenShift .*got none/],
     ['no cluster monitoring', (o) => { delete get(o, 'Namespace').metadata.labels['openshift.io/cluster-monitoring']; }, /cluster-monitoring/],
     ['no metrics reader', (o) => { named(o, 'ClusterRole', 'osstream-webhook-metrics-reader').rules[0].verbs = ['list']; }, /prometheus-k8s lacks url\|\/metrics\|get/],
     ['no control plane', (o) => { delete podOf(o).nodeSelector; }, /control-plane nodes: nodeSelector/],
@@ -857,14 +880,15 @@ function selfTest(rendered, reg) {
     ['severity', (o) => { delete alerts(o)[0].labels; }, /has no severity/],
   ];
   const pdbCase = ['pdb', (o) => { get(o, 'PodDisruptionBudget').spec.minAvailable = 2; }, /minAvailable must be 1/];
+  const authOnCase = ['metrics auth on', (o) => { podOf(o).containers[0].args.push('--metrics-auth=kubernetes'); }, /--metrics-auth must stay none/];
   const perOverlay = {
-    base: [pdbCase,
+    base: [pdbCase, authOnCase,
       ['placement in base', (o) => { podOf(o).nodeSelector = { 'node-role.kubernetes.io/master': '' }; }, /belongs to the OpenShift overlays/],
       ['rule in base', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'r', namespace: NAMESPACE, labels: COMMON_LABELS }, spec: { groups: [] } }); }, /must not contain a PrometheusRule/],['monitor in base', (o) => { o.push({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'm', namespace: NAMESPACE }, spec: { selector: {}, endpoints: [] } }); }, /must not contain a ServiceMonitor/]],
     openshift: [pdbCase, ...openshiftCases],
     'openshift-single-node': [...openshiftCases,
       ['pdb on one node', (o) => { o.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'p', namespace: NAMESPACE, labels: COMMON_LABELS }, spec: { minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'osstream-webhook' } } } }); }, /blocks the MCO's drain/]],
-    'cert-manager': [pdbCase,
+    'cert-manager': [pdbCase, authOnCase,
       ['inject-ca-from', (o) => { get(o, 'ValidatingWebhookConfiguration').metadata.annotations['cert-manager.io/inject-ca-from'] = 'x/y'; }, /inject-ca-from/],
       ['dns names', (o) => { find(o, 'Certificate').forEach((c) => { c.spec.dnsNames = ['example.com']; }); }, /dnsNames must include/],
       ['cert schema', (o) => { find(o, 'Certificate')[0].spec.isCA = 'yes'; }, /isCA must be boolean/],
@@ -894,7 +918,8 @@ function selfTest(rendered, reg) {
 }
 
 // What test_manifests_serve.sh needs to run the binary as the Deployment
-// does, one `key<TAB>value` line each (args one per line as `arg<TAB>...`).
+// does, one `key<TAB>value` line each (args one per line as `arg<TAB>...`;
+// the RBAC, for its API server double, as `grant<TAB>SUBJECT<TAB>ATOM`).
 function facts(objs) {
   const dep = find(objs, 'Deployment')[0];
   const svc = find(objs, 'Service', SERVICE)[0];
@@ -911,6 +936,7 @@ function facts(objs) {
     ['metrics_port_name', monitor ? monitor.spec.endpoints[0].port : 'metrics'],
     ['grace_seconds', String(dep.spec.template.spec.terminationGracePeriodSeconds)],
     ...(c.args || []).map((a) => ['arg', a]),
+    ...[...grantsOf(objs, [])].flatMap(([subj, atoms]) => [...atoms].sort().map((a) => ['grant', `${subj}\t${a}`])),
   ];
   return lines.map(([k, v]) => `${k}\t${v}`).join('\n') + '\n';
 }

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Runs the real binary the way the rendered Deployment runs it and calls it
-# the way the cluster would: with the Deployment's own args (only --listen
-# moved to 127.0.0.1 and the certificate paths to a temporary directory), a
-# certificate for the Service's DNS name, the probes' paths, the webhook
-# configurations' paths and the ServiceMonitor's path on the metrics port
-# (--metrics-listen moved to 127.0.0.1 as well). Then SIGTERM: /readyz
-# must turn 503 and the process must exit 0 well within the Deployment's
-# terminationGracePeriodSeconds.
+# Runs the real binary the way the rendered OpenShift Deployment runs it in a
+# cluster and calls it the way the cluster would: with the Deployment's own
+# args (only --listen and --metrics-listen moved to 127.0.0.1 and the
+# certificate paths to a temporary directory), a certificate for the
+# Service's DNS name, and the in-cluster configuration a pod gets:
+# KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT pointing at a
+# kube-apiserver double (kubeapi_cluster.py, on tests/integration/kubeapi.py)
+# that serves the OSImageStream `cluster` (tests/data/osimagestream.json),
+# and the service account's `token` and `ca.crt` in a temporary directory
+# given as --serviceaccount-dir, the one flag added to the Deployment's args.
 #
-# Until the in-cluster API source exists (a later issue) the OSImageStream
-# comes from --osimagestream-file, the one flag added here.
+# Then the probes' paths, the webhook configurations' paths, and the
+# ServiceMonitor's scrape on the metrics port as platform Prometheus does it
+# with --metrics-auth=kubernetes: the double answers the TokenReviews and
+# SubjectAccessReviews the webhook sends, deciding the latter with the RBAC
+# of the rendered manifests, so prometheus-k8s's bearer token gets 200 and
+# the metrics, no token or an unknown one 401, and a service account the
+# manifests do not bind to osstream-webhook-metrics-reader 403. Last,
+# SIGTERM: /readyz must turn 503 and the process must exit 0 well within the
+# Deployment's terminationGracePeriodSeconds.
 source "$(dirname "$0")/lib.sh"
 
 need_bin
@@ -20,23 +29,67 @@ command -v curl >/dev/null || fail "curl not found"
 command -v python3 >/dev/null || fail "python3 not found"
 
 work=$(mktemp -d)
-pid=
+pid=     # the webhook
+api_pid= # the API server double
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  # Our own children only, by PID; a child not yet waited for keeps its PID.
+  {
+    if [ -n "$pid" ]; then kill -KILL "$pid" || true; wait "$pid" || true; fi
+    if [ -n "$api_pid" ]; then
+      kill -TERM "$api_pid" || true
+      for _ in $(seq 1 30); do kill -0 "$api_pid" || break; sleep 0.1; done
+      kill -KILL "$api_pid" || true
+      wait "$api_pid" || true
+    fi
+  } 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 render openshift "$work/openshift.yaml"
 declare -A fact
 deploy_args=()
+: >"$work/grants"
 while IFS=$'\t' read -r key value; do
-  if [ "$key" = arg ]; then deploy_args+=("$value"); else fact[$key]=$value; fi
+  case "$key" in
+    arg) deploy_args+=("$value") ;;
+    grant) printf '%s\n' "$value" >>"$work/grants" ;;
+    *) fact[$key]=$value ;;
+  esac
 done < <(node "$DEPLOY_TESTS/check_manifests.js" --facts "$work/openshift.yaml")
 ((${#deploy_args[@]})) || fail "no args found in the rendered Deployment"
+[ -s "$work/grants" ] || fail "no RBAC grants found in the rendered manifests"
+printf '%s\n' "${deploy_args[@]}" | grep -qx -- '--metrics-auth=kubernetes' ||
+  fail "the OpenShift Deployment's args lack --metrics-auth=kubernetes: ${deploy_args[*]}"
 dns=${fact[service_dns]}
 
 "$OSW_BIN" gen-certs --dir "$work/tls" --dns-name "$dns" >/dev/null || fail "gen-certs failed"
+
+# The cluster: the API server double with the webhook's service account
+# token and CA (what kubelet mounts), the OSImageStream, and tokens for
+# platform Prometheus (the ServiceMonitor's bearerTokenFile is its own
+# service account's token) and for a service account nothing binds.
+python3 "$DEPLOY_TESTS/kubeapi_cluster.py" --certdir "$work/apiserver" \
+  --serviceaccount-dir "$work/serviceaccount" --as osstream-webhook/osstream-webhook \
+  --token "openshift-monitoring/prometheus-k8s=$work/prometheus.token" \
+  --token "default/default=$work/unbound.token" \
+  --grants "$work/grants" --object "osimagestreams=$OSW_SRC/tests/data/osimagestream.json" \
+  >"$work/api.json" 2>"$work/api.log" </dev/null &
+api_pid=$!
+api_port=
+for _ in $(seq 1 300); do
+  kill -0 "$api_pid" 2>/dev/null || { cat "$work/api.log" >&2; fail "the API server double exited at start-up"; }
+  if [ -s "$work/api.json" ]; then
+    api_port=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["port"])' "$work/api.json") && break
+  fi
+  sleep 0.1
+done
+[ -n "$api_port" ] || { cat "$work/api.log" >&2; fail "the API server double did not start within 30 s"; }
+for f in token ca.crt; do [ -s "$work/serviceaccount/$f" ] || fail "no $f in the service account directory"; done
+prometheus_token=$(cat "$work/prometheus.token")
+unbound_token=$(cat "$work/unbound.token")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
@@ -52,9 +105,14 @@ for a in "${deploy_args[@]}"; do
     *) args+=("$a") ;;
   esac
 done
-args+=("--osimagestream-file=$OSW_SRC/tests/data/osimagestream.yaml")
+args+=("--serviceaccount-dir=$work/serviceaccount")
 
-"$OSW_BIN" serve "${args[@]}" 2>"$work/server.log" &
+# In-cluster configuration, as kubelet sets it in every pod; nothing else of
+# this shell's environment that serve reads (KUBECONFIG, OSSTREAM_*).
+env_args=(-u KUBECONFIG)
+for v in $(compgen -e); do case "$v" in OSSTREAM_*) env_args+=(-u "$v") ;; esac; done
+env "${env_args[@]}" KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$api_port" \
+  "$OSW_BIN" serve "${args[@]}" 2>"$work/server.log" &
 pid=$!
 
 # curl PATH [curl args...]: prints the HTTP status; body in $work/body.
@@ -63,27 +121,41 @@ call() {
   local path=$1 p=${PORT:-$port}
   shift
   curl -sS --max-time 5 --cacert "$work/tls/ca.crt" --resolve "$dns:$p:127.0.0.1" \
-    -o "$work/body" -w '%{http_code}' "$@" "https://$dns:$p$path" 2>>"$work/curl.log" || true
+    -D "$work/headers" -o "$work/body" -w '%{http_code}' "$@" "https://$dns:$p$path" 2>>"$work/curl.log" || true
 }
+logs() { cat "$work/server.log" "$work/api.log" "$work/curl.log" >&2 2>/dev/null || true; }
 
 ready=
 for _ in $(seq 1 100); do
-  kill -0 "$pid" 2>/dev/null || { cat "$work/server.log" >&2; fail "server exited at start-up: $OSW_BIN serve ${args[*]}"; }
+  kill -0 "$pid" 2>/dev/null || { logs; fail "server exited at start-up: $OSW_BIN serve ${args[*]}"; }
   if [ "$(call "${fact[readiness_path]}")" = 200 ]; then ready=1; break; fi
   sleep 0.1
 done
-[ -n "$ready" ] || { cat "$work/server.log" "$work/curl.log" >&2; fail "readiness probe ${fact[readiness_path]} never answered 200 within 10 s"; }
-echo "ok readiness probe GET ${fact[readiness_path]} on https://$dns:$port (certificate valid for the Service name)"
+[ -n "$ready" ] || { logs; fail "readiness probe ${fact[readiness_path]} never answered 200 within 10 s (in-cluster API source at 127.0.0.1:$api_port)"; }
+echo "ok readiness probe GET ${fact[readiness_path]} on https://$dns:$port (certificate valid for the Service name; OSImageStream listed from the API)"
 
 st=$(call "${fact[liveness_path]}")
 [ "$st" = 200 ] || fail "liveness probe GET ${fact[liveness_path]} answered $st"
 echo "ok liveness probe GET ${fact[liveness_path]}"
 
+# The ServiceMonitor's scrape, as platform Prometheus sends it: its own
+# service account's token as a bearer token (--metrics-auth=kubernetes).
 [ "${fact[metrics_port_name]}" = metrics ] || fail "the ServiceMonitor scrapes port ${fact[metrics_port_name]}, not metrics (--metrics-listen)"
-st=$(PORT=$mport call "${fact[metrics_path]}")
+st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer $prometheus_token")
 [ "$st" = 200 ] && grep -q '^# TYPE osstream_webhook_requests_total' "$work/body" ||
-  fail "ServiceMonitor path GET ${fact[metrics_path]} on the metrics port answered $st without osstream_webhook_requests_total"
-echo "ok ServiceMonitor GET ${fact[metrics_path]} on the metrics port"
+  { logs; fail "ServiceMonitor path GET ${fact[metrics_path]} on the metrics port with prometheus-k8s's token answered $st without osstream_webhook_requests_total"; }
+grep -qx 'osstream_webhook_osimagestream_synced 1' "$work/body" ||
+  fail "the metrics do not say osstream_webhook_osimagestream_synced 1 (the OSImageStream from the API)"
+echo "ok ServiceMonitor GET ${fact[metrics_path]} on the metrics port with prometheus-k8s's bearer token: 200 and the metrics"
+st=$(PORT=$mport call "${fact[metrics_path]}")
+[ "$st" = 401 ] || fail "GET ${fact[metrics_path]} on the metrics port without a token answered $st, expected 401"
+grep -qi '^WWW-Authenticate: Bearer' "$work/headers" || fail "the 401 without a token carries no WWW-Authenticate: Bearer"
+echo "ok GET ${fact[metrics_path]} without a token: 401 (WWW-Authenticate: Bearer)"
+st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer not-a-service-account-token")
+[ "$st" = 401 ] || fail "GET ${fact[metrics_path]} with a token the TokenReview rejects answered $st, expected 401"
+st=$(PORT=$mport call "${fact[metrics_path]}" -H "Authorization: Bearer $unbound_token")
+[ "$st" = 403 ] || fail "GET ${fact[metrics_path]} as default/default (not bound to the metrics reader role) answered $st, expected 403"
+echo "ok GET ${fact[metrics_path]} with an unknown token: 401; as a service account the manifests do not bind: 403"
 st=$(call "${fact[metrics_path]}")
 [ "$st" = 404 ] || fail "GET ${fact[metrics_path]} on the admission port answered $st, expected 404 with --metrics-listen"
 st=$(PORT=$mport call "${fact[readiness_path]}")
@@ -92,12 +164,15 @@ echo "ok the metrics port serves /metrics only, the admission port no /metrics"
 
 review="$OSW_SRC/tests/data/admissionreview-update-worker-rhel10.json"
 uid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["request"]["uid"])' "$review")
+# The review moves the worker pool to rhel-10, a stream of the OSImageStream
+# the double serves: allowed, and /mutate writes the stream's annotations.
 for p in "${fact[validate_path]}" "${fact[mutate_path]}"; do
   st=$(call "$p" -H 'Content-Type: application/json' --data-binary "@$review")
   [ "$st" = 200 ] || fail "webhook POST $p answered $st"
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["response"]; sys.exit(0 if r["uid"]==sys.argv[2] and "allowed" in r else 1)' \
-    "$work/body" "$uid" || fail "webhook POST $p did not answer an AdmissionReview for uid $uid: $(head -c 300 "$work/body")"
-  echo "ok webhook POST $p answers the AdmissionReview"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["response"]; sys.exit(0 if r["uid"]==sys.argv[2] and r.get("allowed") is True and (sys.argv[3]!="patch" or r.get("patchType")=="JSONPatch") else 1)' \
+    "$work/body" "$uid" "$([ "$p" = "${fact[mutate_path]}" ] && echo patch)" ||
+    fail "webhook POST $p did not allow the AdmissionReview for uid $uid (with a patch from /mutate): $(head -c 300 "$work/body")"
+  echo "ok webhook POST $p allows the AdmissionReview$([ "$p" = "${fact[mutate_path]}" ] && echo ' with a patch') (stream from the API's OSImageStream)"
 done
 # The checks above mean something only if a wrong path is refused.
 st=$(call /no-such-path -H 'Content-Type: application/json' --data-binary "@$review")
@@ -123,5 +198,5 @@ rc=0
 wait "$pid" || rc=$?
 pid=
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-[ "$rc" = 0 ] || { cat "$work/server.log" >&2; fail "server exited $rc after SIGTERM"; }
+[ "$rc" = 0 ] || { logs; fail "server exited $rc after SIGTERM"; }
 echo "ok exited 0 ${elapsed_ms} ms after SIGTERM (terminationGracePeriodSeconds ${grace} s)"
