@@ -142,10 +142,17 @@ static void test_admit_survives_every_allocation_failure(void **state)
     free(rev);
 }
 
-#define G   "machineconfiguration.openshift.io"
-#define ENV "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-#define SEL "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"worker\"}}"
-#define URL "quay.io/example/os:1"
+#define G        "machineconfiguration.openshift.io"
+#define ENV      "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+#define SEL      "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"worker\"}}"
+#define URL      "quay.io/example/os:1"
+#define SEL_RUNC "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"runc\"}}"
+#define RUNC_FILE                                                                                  \
+    "{\"path\":\"/etc/crio/crio.conf.d/99-runc.conf\",\"contents\":{\"source\":"                   \
+    "\"data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22\"}}"
+#define CRUN_FILE                                                                                  \
+    "{\"path\":\"/etc/crio/crio.conf.d/99-zz.conf\",\"contents\":{\"source\":"                     \
+    "\"data:;base64,W2NyaW8ucnVudGltZV0KZGVmYXVsdF9ydW50aW1lPSJjcnVuIgo=\"}}"
 
 static struct osw_cluster *parity_cluster(void)
 {
@@ -153,9 +160,10 @@ static struct osw_cluster *parity_cluster(void)
         "{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL
         ",\"osImageStream\":{\"name\":\"rhel-10\"}}}",
         "{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL "}}",
+        "{\"metadata\":{\"name\":\"rpool\"},\"spec\":{" SEL_RUNC "}}",
     };
     struct osw_cluster_builder *b = osw_cluster_builder_new();
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         json_t *j = json_loads(pools[i], 0, NULL);
         struct osw_pool *p;
         assert_int_equal(osw_pool_extract(j, &p, NULL), OSW_OK);
@@ -163,14 +171,22 @@ static struct osw_cluster *parity_cluster(void)
         osw_pool_unref(p);
         json_decref(j);
     }
-    json_t *j = json_loads("{\"metadata\":{\"name\":\"99-url\",\"labels\":{\"" G
-                           "/role\":\"worker\"}},\"spec\":{\"osImageURL\":\"" URL "\"}}",
-                           0, NULL);
-    struct osw_mc *m;
-    assert_int_equal(osw_mc_extract(j, &m, NULL), OSW_OK);
-    assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
-    osw_mc_unref(m);
-    json_decref(j);
+    static const char *const mcs[] = {
+        "{\"metadata\":{\"name\":\"99-url\",\"labels\":{\"" G
+        "/role\":\"worker\"}},\"spec\":{\"osImageURL\":\"" URL "\"}}",
+        /* rule R: runc for the custom pool rpool, which inherits rhel-10 */
+        "{\"metadata\":{\"name\":\"50-runc\",\"labels\":{\"" G
+        "/role\":\"runc\"}},\"spec\":{\"config\":{\"storage\":{\"files\":[" RUNC_FILE "]}}}}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *j = json_loads(mcs[i], 0, NULL);
+        struct osw_mc *m;
+        assert_non_null(j);
+        assert_int_equal(osw_mc_extract(j, &m, NULL), OSW_OK);
+        assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
+        osw_mc_unref(m);
+        json_decref(j);
+    }
     struct osw_cluster *c;
     assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
     osw_cluster_builder_free(b);
@@ -204,6 +220,16 @@ static void test_parity_survives_every_allocation_failure(void **state)
             "\",\"resource\":\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":"
             "\"99-zz\",\"labels\":{\"" G "/role\":\"worker\"}},\"spec\":{\"osImageURL\":"
             "\"q/x:2\"}}}}",
+        /* rule R: a crun MachineConfig lifting rpool's kept violation */
+        ENV "\"uid\":\"u\",\"operation\":\"CREATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":"
+            "\"99-zz\",\"labels\":{\"" G "/role\":\"runc\"}},\"spec\":{\"config\":{"
+            "\"storage\":{\"files\":[" CRUN_FILE "]}}}}}}",
+        /* rule R: a new custom pool inheriting rhel-10 with runc: denied */
+        ENV "\"uid\":\"u\",\"operation\":\"CREATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"machineconfigpools\"},\"object\":{\"metadata\":{\"name\":"
+            "\"rpool2\"},\"spec\":{\"machineConfigSelector\":{\"matchExpressions\":[{"
+            "\"key\":\"" G "/role\",\"operator\":\"In\",\"values\":[\"runc\"]}]}}}}}",
         /* OSImageStream default downgrade */
         ENV "\"uid\":\"u\",\"operation\":\"UPDATE\",\"resource\":{\"group\":\"" G
             "\",\"resource\":\"osimagestreams\"},\"object\":{\"spec\":{\"defaultStream\":"
