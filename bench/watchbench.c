@@ -191,8 +191,8 @@ int main(int argc, char **argv)
     printf("events            %ld in %.2f s (%.0f events/s)\n", f.events, total_s,
            (double)f.events / total_s);
     printf("event->decision   p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us\n",
-           f.lat_us[f.events / 2], f.lat_us[f.events * 99 / 100],
-           f.lat_us[f.events * 999 / 1000], f.lat_us[f.events - 1]);
+           f.lat_us[f.events / 2], f.lat_us[f.events * 99 / 100], f.lat_us[f.events * 999 / 1000],
+           f.lat_us[f.events - 1]);
     printf("RSS KiB           start %ld  at 10%% %ld  at 50%% %ld  end %ld\n", f.rss_kib[0],
            f.rss_kib[1], f.rss_kib[2], f.rss_kib[3]);
     osw_snapcell_destroy(&cell);

@@ -2,9 +2,10 @@
 /*
  * `serve`: turns flags and OSSTREAM_* variables into the server's settings,
  * starts the pieces in order (logger, metrics, certificate store, snapshot
- * source, HTTPS server), waits for SIGTERM/SIGINT and shuts down as the
- * contract's lifecycle says. Every start-up failure is one line on stderr
- * and exit status 2, before anything listens.
+ * source: the file, else the Kubernetes API of --kubeconfig, $KUBECONFIG or
+ * the in-cluster service account; HTTPS server), waits for SIGTERM/SIGINT
+ * and shuts down as the contract's lifecycle says. Every start-up failure is
+ * one line on stderr and exit status 2, before anything listens.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,8 +16,11 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/kubesel.h"
 #include "cli/listen.h"
+#include "kube/transport.h"
 #include "server/server.h"
+#include "source/cluster_cache.h"
 #include "source/source.h"
 
 #define MAX_REQUEST_CAP (64ull * 1024 * 1024)
@@ -39,6 +43,9 @@ struct serve_ctx {
     struct osw_snapcell cell;
     struct osw_source *source;
     struct osw_server *server;
+    char kube_origin[600];            /* set when the source is the Kubernetes API */
+    struct osw_clustercell clusters;  /* pools and MachineConfigs (API source only) */
+    struct osw_cluster_cache *ccache; /* NULL: cluster state off */
 };
 
 static int fail(const char *msg)
@@ -99,6 +106,10 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     policy->deny_osimagestream_delete = f->deny_osimagestream_delete;
     policy->exempt_namespace = osw_str_from_cstr(f->exempt_namespace);
     cfg->policy = policy;
+    /* required holds /readyz only where there is a cluster state to wait
+     * for: with the API source (a file source is always off). */
+    cfg->cluster_required =
+        strcmp(f->cluster_state, "required") == 0 && !(f->osis_file && *f->osis_file);
     cfg->shutdown_delay_ms = f->shutdown_delay_ms;
     cfg->decode = osw_review_decode_fast;
     if (!f->cert || !*f->cert || !f->key || !*f->key)
@@ -106,9 +117,6 @@ static int settle(const struct serve_flags *f, struct osw_server_config *cfg, ch
     if (f->osis_file && *f->osis_file && f->kubeconfig && *f->kubeconfig)
         return fail(
             "--osimagestream-file and --kubeconfig name two OSImageStream sources: give one");
-    if (!f->osis_file || !*f->osis_file)
-        return fail("--osimagestream-file is required: this version has no Kubernetes API source "
-                    "yet (--kubeconfig, in-cluster)");
     return 0;
 }
 
@@ -122,10 +130,55 @@ static void sleep_ms(long long ms)
 static void teardown(struct serve_ctx *c)
 {
     osw_server_stop(c->server, DRAIN_MS);
+    osw_cluster_cache_free(c->ccache);
+    osw_clustercell_destroy(&c->clusters);
     osw_source_destroy(c->source);
     osw_certstore_free(c->certs);
     osw_snapcell_destroy(&c->cell);
     osw_metrics_free(c->metrics);
+}
+
+/* The API source: the contract's choice of configuration (--kubeconfig, else
+ * $KUBECONFIG, else in-cluster), one client for the OSImageStream reflector.
+ * Only here, in src/cli, is the environment read. The source is created, not
+ * started: its thread may log, so it starts once the server listens and a
+ * start-up failure stays one line. */
+static enum osw_err prepare_kube(struct serve_ctx *c, const struct serve_flags *f,
+                                 const struct osw_source_env *env, struct osw_errbuf *eb)
+{
+    struct osw_kube_config kc;
+    struct osw_reflector_transport t = {NULL, NULL};
+    enum osw_err err;
+
+    memset(&kc, 0, sizeof(kc));
+    err = osw_cli_kube_select(f->kubeconfig && *f->kubeconfig ? f->kubeconfig : NULL,
+                              getenv("KUBECONFIG"), getenv("KUBERNETES_SERVICE_HOST"),
+                              getenv("KUBERNETES_SERVICE_PORT"), f->sa_dir, &kc, eb);
+    if (err != OSW_OK)
+        goto out;
+    err = osw_transport_new(&kc, &t, eb);
+    if (err != OSW_OK)
+        goto out;
+    err = osw_source_kube_new(f->osis_name, t, env, &c->source, eb);
+    if (err != OSW_OK)
+        goto out;
+    if (strcmp(f->cluster_state, "off") != 0) {
+        /* One client per reflector: each keeps its own connection. */
+        struct osw_reflector_transport tp = {NULL, NULL}, tm = {NULL, NULL};
+        err = osw_transport_new(&kc, &tp, eb);
+        if (err == OSW_OK && (err = osw_transport_new(&kc, &tm, eb)) != OSW_OK)
+            tp.ops->destroy(tp.impl);
+        if (err == OSW_OK)
+            err = osw_cluster_cache_new(tp, tm, &c->clusters, env->log, env->metrics, NULL,
+                                        &c->ccache, eb);
+        if (err != OSW_OK)
+            goto out;
+    }
+    snprintf(c->kube_origin, sizeof(c->kube_origin), "%s (%s)", kc.origin ? kc.origin : "",
+             kc.server ? kc.server : "");
+out:
+    osw_kube_config_free(&kc);
+    return err;
 }
 
 /* Starts everything; returns 0 or the exit status of a failed start. */
@@ -143,11 +196,28 @@ static int start(struct serve_ctx *c, const struct serve_flags *f,
         osw_certstore_start(c->certs, &eb) != OSW_OK)
         return fail(eb.msg);
     struct osw_source_env env = {&c->cell, &c->log, c->metrics};
-    if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
-        osw_source_start(c->source, &eb) != OSW_OK)
+    if (f->osis_file && *f->osis_file) {
+        if (osw_source_file_new(f->osis_file, &env, &c->source, &eb) != OSW_OK ||
+            osw_source_start(c->source, &eb) != OSW_OK)
+            return fail(eb.msg);
+    } else if (prepare_kube(c, f, &env, &eb) != OSW_OK) {
         return fail(eb.msg);
-    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell};
+    }
+    /* The cluster state runs only with the API source (a file source is
+     * always off) and unless --cluster-state off. */
+    struct osw_server_deps deps = {&c->log, c->metrics, c->certs, &c->cell,
+                                   c->ccache ? &c->clusters : NULL};
     if (osw_server_start(cfg, &deps, &c->server, &eb) != OSW_OK)
+        return fail(eb.msg);
+    if (c->kube_origin[0]) {
+        osw_log_write(&c->log, OSW_LOG_INFO, "OSImageStream source: Kubernetes API",
+                      (struct osw_log_field[]){OSW_LOGF_CSTR("origin", c->kube_origin),
+                                               OSW_LOGF_CSTR("name", f->osis_name)},
+                      2);
+        if (osw_source_start(c->source, &eb) != OSW_OK)
+            return fail(eb.msg);
+    }
+    if (c->ccache && osw_cluster_cache_start(c->ccache, &eb) != OSW_OK)
         return fail(eb.msg);
     return 0;
 }
@@ -165,6 +235,7 @@ static int run(const struct serve_flags *f, const struct osw_server_config *cfg,
     signal(SIGPIPE, SIG_IGN);
 
     osw_snapcell_init(&c->cell);
+    osw_clustercell_init(&c->clusters, OSW_CLUSTER_OFF);
     int rc = start(c, f, cfg);
     if (rc != 0) {
         teardown(c);
@@ -224,7 +295,8 @@ int osw_cmd_serve(int argc, char **argv)
         {"osimagestream-file", OSW_FLAG_STRING, &f.osis_file, "FILE",
          "read the OSImageStream from this JSON or YAML file; reloaded on change", true},
         {"kubeconfig", OSW_FLAG_STRING, &f.kubeconfig, "FILE",
-         "read the OSImageStream from the API server of this kubeconfig (not in this version)",
+         "list and watch the OSImageStream on the API server of this kubeconfig (default: "
+         "$KUBECONFIG, else in-cluster)",
          true},
         {"serviceaccount-dir", OSW_FLAG_STRING, &f.sa_dir, "DIR",
          "in-cluster token and ca.crt (default /var/run/secrets/kubernetes.io/serviceaccount)",

@@ -310,11 +310,14 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
 {
     enum osw_endpoint ep = endpoint_of(rq->route);
     struct osw_osis *snap = osw_snapcell_acquire(srv->deps.cell);
+    enum osw_cluster_mode mode = OSW_CLUSTER_OFF;
+    struct osw_cluster *cluster =
+        srv->deps.clusters ? osw_clustercell_acquire(srv->deps.clusters, &mode) : NULL;
     struct osw_inputs in = {
         .osis = snap,
         .osis_synced = osw_snapcell_synced(srv->deps.cell),
-        .cluster_mode = OSW_CLUSTER_OFF,
-        .cluster = NULL,
+        .cluster_mode = mode,
+        .cluster = cluster,
         .policy = srv->policy,
     };
     struct osw_admit a;
@@ -324,6 +327,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
     osw_admit_init(&a);
     err = osw_admit(rq->body != NULL ? rq->body : "", rq->len, &in, ep, srv->decode, &a);
     osw_osis_unref(snap);
+    osw_cluster_unref(cluster);
     if (err != OSW_OK) {
         osw_admit_reset(&a, false);
         rq->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -362,6 +366,9 @@ static enum MHD_Result answer_readyz(struct osw_server *srv, struct MHD_Connecti
         why = "serving certificate not loaded\n";
     else if (!osw_snapcell_synced(srv->deps.cell))
         why = "OSImageStream not synced yet\n";
+    else if (srv->cluster_required &&
+             (!srv->deps.clusters || !osw_clustercell_synced_once(srv->deps.clusters)))
+        why = "cluster state (MachineConfigPools, MachineConfigs) not synced yet\n";
     if (why != NULL)
         return queue(srv, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE, static_text(why),
                      "text/plain; charset=utf-8");

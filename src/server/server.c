@@ -380,6 +380,7 @@ enum osw_err osw_server_start(const struct osw_server_config *cfg,
     srv->wake_fd = -1;
     srv->deps = *deps;
     srv->policy = cfg->policy;
+    srv->cluster_required = cfg->cluster_required;
     srv->decode = cfg->decode;
     /* Bounded so that size arithmetic on bodies cannot overflow. */
     srv->max_body =

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "osw/admit.h"
+#include "osw/clustercell.h"
 #include "osw/snapcell.h"
 
 #include "obs/log.h"
@@ -26,6 +27,7 @@ struct osw_server_config {
     long long shutdown_delay_ms;
     const struct osw_policy *policy; /* borrowed; must outlive the server */
     osw_review_decode_fn decode;     /* the request reader */
+    bool cluster_required;           /* --cluster-state required: /readyz waits for it */
 };
 
 /* Everything the server borrows; all must outlive the server. */
@@ -34,6 +36,9 @@ struct osw_server_deps {
     struct osw_metrics *metrics;
     struct osw_certstore *certs;
     struct osw_snapcell *cell; /* readiness = certs loaded && osw_snapcell_synced() */
+    /* The cluster state (pools, MachineConfigs) the parity rules read;
+     * NULL when it is off (file source, --cluster-state off). */
+    struct osw_clustercell *clusters;
 };
 
 struct osw_server;

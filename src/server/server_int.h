@@ -46,6 +46,7 @@ struct osw_server_worker {
 struct osw_server {
     struct osw_server_deps deps;     /* borrowed pointers */
     const struct osw_policy *policy; /* borrowed from the config */
+    bool cluster_required;           /* --cluster-state required */
     osw_review_decode_fn decode;
     unsigned long long max_body; /* cfg->max_request_bytes */
     size_t buffered_cap;         /* cap on `buffered` */

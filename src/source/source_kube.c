@@ -24,6 +24,7 @@ struct kube_source {
     /* Reflector thread only: the list in progress. */
     struct osw_osis *pending; /* a valid listed object, or NULL */
     bool pending_found;       /* the list had the object (valid or not) */
+    char refused_rv[128];     /* resourceVersion last refused ("" if none) */
 };
 
 static const char *meta_str(const json_t *obj, const char *key)
@@ -59,16 +60,21 @@ static void publish(struct kube_source *ks, struct osw_osis *snap, const char *m
     osw_source_publish(env, snap, msg, f, 1);
 }
 
-/* Validates an object; NULL (refused, logged and counted) when invalid. */
+/* Validates an object; NULL (refused, logged and counted) when invalid. The
+ * same refused version seen again by a relist is not refused twice. */
 static struct osw_osis *validate(struct kube_source *ks, const json_t *obj, const char *how)
 {
     struct osw_osis *snap = NULL;
     struct osw_errbuf eb;
+    const char *rv = meta_str(obj, "resourceVersion");
     eb.msg[0] = '\0';
     enum osw_err err = osw_osis_parse(obj, &snap, &eb);
     if (err == OSW_OK)
         return snap;
-    const char *rv = meta_str(obj, "resourceVersion");
+    if (rv && *rv && strcmp(rv, ks->refused_rv) == 0)
+        return NULL;
+    if (err != OSW_ENOMEM)
+        snprintf(ks->refused_rv, sizeof(ks->refused_rv), "%s", rv ? rv : "");
     struct osw_log_field f[] = {
         OSW_LOGF_CSTR("source", "kubernetes"),
         OSW_LOGF_CSTR("name", ks->name),

@@ -373,6 +373,51 @@ static void restart_reasons(void **state)
     fx_free(x);
 }
 
+/* The rarer answers: a list page over the size bound, a watch answered 404 or
+ * 403 (logged naming the verb watch), and an ERROR event with another code. */
+static void other_failures(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    const char *L = LIST("1", "");
+    script(x, (struct step){.status = 200, .pieces = {L, L, L, L}}); /* > 200 bytes */
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 404, .pieces = {"{}"}});
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 403, .pieces = {"{\"message\":\"cannot watch\"}"}});
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 200, .pieces = {ERROR_EV(500)}, .hold = true});
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    script(x, (struct step){.status = 200, .pieces = {ERROR_EV(409)}, .hold = true});
+    script(x, (struct step){.status = 200, .pieces = {L}});
+    struct osw_reflector_config cfg = {
+        .resource = "osimagestreams.machineconfiguration.openshift.io",
+        .paths = both,
+        .npaths = 1,
+        .max_list_bytes = 200,
+        .backoff_base_ms = 5,
+        .backoff_cap_ms = 20,
+        .seed = 7,
+    };
+    struct osw_errbuf eb;
+    struct osw_reflector_transport t = {&fake_ops, &x->fake};
+    assert_int_equal(
+        osw_reflector_new(&cfg, t, &sink_ops, &x->sink, &x->log, x->metrics, &x->r, &eb), OSW_OK);
+    assert_int_equal(osw_reflector_start(x->r, &eb), OSW_OK);
+    wait_calls(x, 11);
+    assert_true(restarts(x, "decode") == 1);
+    assert_true(log_has(x, "list page too large"));
+    assert_true(restarts(x, "not_found") == 1);
+    assert_true(restarts(x, "auth") == 1);
+    assert_true(log_has(x, "\"verb\":\"watch\""));
+    assert_true(log_has(x, "cannot watch"));
+    assert_true(restarts(x, "http_5xx") == 1);
+    assert_true(restarts(x, "error") == 1);
+    /* A 404 on a watch is no reason to change version: still v1. */
+    assert_true(strncmp(call(x, 10), V1 "?", strlen(V1) + 1) == 0);
+    fx_free(x);
+}
+
 static void oversized_line_relists(void **state)
 {
     (void)state;
@@ -503,6 +548,7 @@ int main(void)
         cmocka_unit_test(not_served_retried_later),
         cmocka_unit_test(paging_follows_continue),
         cmocka_unit_test(restart_reasons),
+        cmocka_unit_test(other_failures),
         cmocka_unit_test(oversized_line_relists),
         cmocka_unit_test(auth_failures_back_off_and_name_the_verb),
         cmocka_unit_test(retry_after_is_honoured),

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Fuzz driver for the cluster-state extracts: bytes -> JSON or YAML
+ * documents -> MachineConfigPool and MachineConfig extracts (every document
+ * is tried as both) -> a snapshot. Besides memory errors it checks the
+ * snapshot's invariants: MachineConfigs in merge order and found by name,
+ * each pool's selection exactly the MachineConfigs its selector matches, a
+ * selection reused only for an equal selector, and the effURL winner
+ * selected, non-generated and with a URL.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "osw/cluster.h"
+#include "yaml/yaml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_pool(const struct osw_cluster *c, size_t p)
+{
+    const struct osw_pool *pool = osw_cluster_pool_at(c, p);
+    struct osw_selection s = osw_cluster_pool_selection(c, p);
+    size_t k = 0;
+    for (size_t i = 0; i < osw_cluster_mc_count(c); i++) {
+        bool sel = osw_selector_matches(pool->selector, &osw_cluster_mc_at(c, i)->labels);
+        bool listed = k < s.n && s.idx[k] == i;
+        if (sel != listed)
+            abort();
+        k += listed;
+    }
+    if (k != s.n || osw_cluster_pool_find(c, pool->name) != pool)
+        abort();
+    const struct osw_mc *w = osw_cluster_url_winner(c, &s, OSW_STR_NULL, NULL);
+    if (w && (w->generated || w->url.len == 0 || !osw_selector_matches(pool->selector, &w->labels)))
+        abort();
+    struct osw_selection again;
+    if (osw_cluster_select(c, pool->name, pool->selector, &again) != OSW_OK)
+        return;
+    if (again.n != s.n || again.owned)
+        abort();
+    osw_selection_free(&again);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct osw_errbuf eb;
+    json_t *docs = NULL;
+    if (osw_yaml_parse_any((const char *)data, size, &docs, &eb) != OSW_OK)
+        return 0;
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    for (size_t i = 0; b && i < json_array_size(docs); i++) {
+        const json_t *d = json_array_get(docs, i);
+        struct osw_pool *p = NULL;
+        struct osw_mc *m = NULL;
+        if (osw_pool_extract(d, &p, &eb) == OSW_OK)
+            osw_cluster_builder_add_pool(b, p);
+        if (osw_mc_extract(d, &m, &eb) == OSW_OK)
+            osw_cluster_builder_add_mc(b, m);
+        osw_pool_unref(p);
+        osw_mc_unref(m);
+    }
+    struct osw_cluster *c = NULL;
+    if (b && osw_cluster_build(b, &c) == OSW_OK) {
+        for (size_t i = 1; i < osw_cluster_mc_count(c); i++) {
+            const struct osw_mc *a = osw_cluster_mc_at(c, i - 1), *z = osw_cluster_mc_at(c, i);
+            if (osw_mc_merge_cmp(a, z) >= 0 || osw_cluster_mc_find(c, z->name) != z)
+                abort();
+        }
+        for (size_t i = 0; i < osw_cluster_pool_count(c); i++)
+            check_pool(c, i);
+        osw_cluster_unref(c);
+    }
+    osw_cluster_builder_free(b);
+    json_decref(docs);
+    return 0;
+}
