@@ -56,8 +56,8 @@ static json_t *machineconfig(size_t i)
         /* runc early in path order (worker, master), crun after it (worker,
          * infra): every pool ends on crun but the master, on rhel-9. */
         snprintf(path, sizeof(path), "/etc/crio/crio.conf.d/%s-%04zu", i % 10 ? "90" : "10", i);
-        json_array_append_new(files, json_pack("{s:s, s:{s:s}}", "path", path, "contents",
-                                               "source", i % 10 ? CRUN_SRC : RUNC_SRC));
+        json_array_append_new(files, json_pack("{s:s, s:{s:s}}", "path", path, "contents", "source",
+                                               i % 10 ? CRUN_SRC : RUNC_SRC));
     }
     json_array_append_new(files, json_pack("{s:s, s:{s:s}}", "path", "/etc/motd", "contents",
                                            "source", "data:,hello"));
