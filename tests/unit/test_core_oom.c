@@ -246,11 +246,99 @@ static void test_parity_survives_every_allocation_failure(void **state)
     free(osis);
 }
 
+/* A worker MachineConfig `i` with one drop-in (runc for even i, crun for
+ * odd), extracted with the allocator failing after `n` calls (-1: never).
+ * Returns OSW_OK or OSW_ENOMEM. */
+static enum osw_err dropin_mc(int i, long n, struct osw_mc **out)
+{
+    char name[32], path[64];
+    snprintf(name, sizeof(name), "mc-%03d", i);
+    snprintf(path, sizeof(path), "/etc/crio/crio.conf.d/%03d.conf", i);
+    json_t *o = json_pack("{s:{s:s, s:{s:s}}, s:{s:{s:{s:[{s:s, s:{s:s}}]}}}}", "metadata", "name",
+                          name, "labels", G "/role", "worker", "spec", "config", "storage", "files",
+                          "path", path, "contents", "source",
+                          i % 2 ? "data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22crun%22"
+                                : "data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22");
+    assert_non_null(o);
+    failed = false;
+    countdown = n;
+    enum osw_err err = osw_mc_extract(o, out, NULL);
+    countdown = -1;
+    json_decref(o);
+    return err;
+}
+
+/* Rule R's precomputation and recomputation: the drop-in extract, runc(P)
+ * for a pool selecting 70 MachineConfigs with drop-ins (past every stack
+ * array) at build time, and with a MachineConfig left out and put in. */
+static void test_runc_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    struct osw_mc *m = NULL;
+    long n = 0;
+    for (; dropin_mc(0, n, &m) == OSW_ENOMEM; n++)
+        assert_null(m);
+    assert_false(failed);
+    assert_true(n > 0);
+    assert_non_null(m->crio);
+    osw_mc_unref(m);
+
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    for (int i = 0; i < 70; i++) {
+        assert_int_equal(dropin_mc(i, -1, &m), OSW_OK);
+        assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
+        osw_mc_unref(m);
+    }
+    json_t *j = json_loads("{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL "}}", 0, NULL);
+    struct osw_pool *p;
+    assert_int_equal(osw_pool_extract(j, &p, NULL), OSW_OK);
+    json_decref(j);
+    assert_int_equal(osw_cluster_builder_add_pool(b, p), OSW_OK);
+    osw_pool_unref(p);
+    struct osw_cluster *c = NULL;
+    for (n = 0;; n++) {
+        failed = false;
+        countdown = n;
+        enum osw_err err = osw_cluster_build(b, &c);
+        countdown = -1;
+        if (!failed) {
+            assert_int_equal(err, OSW_OK);
+            break;
+        }
+        assert_int_equal(err, OSW_ENOMEM);
+        assert_null(c);
+    }
+    osw_cluster_builder_free(b);
+    struct osw_selection s = osw_cluster_pool_selection(c, 0);
+    assert_int_equal(s.n, 70);
+    assert_int_equal(s.runc, OSW_TRI_FALSE); /* 069.conf: crun */
+    struct osw_mc *extra = NULL;
+    assert_int_equal(dropin_mc(70, -1, &extra), OSW_OK); /* 070.conf: runc */
+    for (n = 0;; n++) {
+        enum osw_tri t = OSW_TRI_UNKNOWN;
+        failed = false;
+        countdown = n;
+        enum osw_err err = osw_cluster_runc(c, &s, OSW_STR_LIT("mc-001"), extra, &t);
+        countdown = -1;
+        if (!failed) {
+            assert_int_equal(err, OSW_OK);
+            assert_int_equal(t, OSW_TRI_TRUE);
+            break;
+        }
+        assert_int_equal(err, OSW_ENOMEM);
+        assert_int_equal(t, OSW_TRI_UNKNOWN); /* untouched */
+    }
+    assert_true(n > 0);
+    osw_mc_unref(extra);
+    osw_cluster_unref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admit_survives_every_allocation_failure),
         cmocka_unit_test(test_parity_survives_every_allocation_failure),
+        cmocka_unit_test(test_runc_survives_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
