@@ -48,6 +48,13 @@ void osw_selector_free(struct osw_selector *s); /* NULL is fine */
 /* Whether `s` (NULL: selects nothing) selects an object labelled `l`. */
 bool osw_selector_matches(const struct osw_selector *s, const struct osw_labels *l);
 
+/* An `In` requirement of `s` (matchLabels entries are In with one value), the
+ * one with the fewest values, so an index of labels can list the only
+ * candidates: `*key` and `values[0..*nvalues)` are borrowed from `s`. False
+ * when `s` is NULL or has no In requirement. */
+bool osw_selector_in_requirement(const struct osw_selector *s, struct osw_str *key,
+                                 const struct osw_str **values, size_t *nvalues);
+
 /* Whether two parsed selectors select exactly the same objects because they
  * hold the same requirements (NULL equals NULL). */
 bool osw_selector_equal(const struct osw_selector *a, const struct osw_selector *b);

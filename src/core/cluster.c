@@ -19,11 +19,21 @@ struct pool_entry {
     enum osw_tri runc;           /* runc(P) over `sel` */
 };
 
+/* One label of one MachineConfig, for the index. */
+struct label_ref {
+    struct osw_str key, value;
+    uint32_t idx; /* merge-order index */
+};
+
 struct osw_cluster {
     atomic_uint refs;
     struct osw_mc **mcs; /* merge order; one reference each */
     size_t nmcs;
-    struct osw_mc **by_name;  /* the same, by name */
+    struct osw_mc **by_name; /* the same, by name */
+    /* Every label of every MachineConfig, sorted by (key, value, index):
+     * an In requirement's candidates are a few ranges of it. */
+    struct label_ref *labels;
+    size_t nlabels;
     struct pool_entry *pools; /* by name */
     size_t npools;
 };
@@ -142,6 +152,7 @@ void osw_cluster_unref(struct osw_cluster *c)
     }
     free(c->mcs);
     free(c->by_name);
+    free(c->labels);
     free(c->pools);
     free(c);
 }
@@ -153,32 +164,111 @@ struct osw_cluster *osw_cluster_ref(struct osw_cluster *c)
     return c;
 }
 
-/* Every MachineConfig `sel` matches, ascending in merge order. */
+static int label_cmp(const void *pa, const void *pb)
+{
+    const struct label_ref *a = pa, *b = pb;
+    int c = str_cmp(a->key, b->key);
+    if (c == 0)
+        c = str_cmp(a->value, b->value);
+    return c != 0 ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+}
+
+static int idx_cmp(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* The first label_ref with (key, value) not below the given pair. */
+static size_t label_lower(const struct osw_cluster *c, struct osw_str key, struct osw_str value)
+{
+    size_t lo = 0, hi = c->nlabels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = str_cmp(c->labels[mid].key, key);
+        if (r == 0)
+            r = str_cmp(c->labels[mid].value, value);
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool push_idx(uint32_t **out, size_t *n, size_t *cap, uint32_t v)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        uint32_t *p = realloc(*out, ncap * sizeof(*p));
+        if (!p)
+            return false;
+        *out = p;
+        *cap = ncap;
+    }
+    (*out)[(*n)++] = v;
+    return true;
+}
+
+/* Every MachineConfig `sel` matches, ascending in merge order. With an In
+ * requirement only the MachineConfigs carrying one of its values are
+ * matched (the label index); otherwise all of them. */
 static enum osw_err select_all(const struct osw_cluster *c, const struct osw_selector *sel,
                                uint32_t **out, size_t *n)
 {
+    struct osw_str key;
+    const struct osw_str *values;
+    size_t nvalues, cap = 0;
     *out = NULL;
     *n = 0;
     if (!sel || c->nmcs == 0)
         return OSW_OK;
-    size_t cap = 0;
-    for (size_t i = 0; i < c->nmcs; i++) {
-        if (!osw_selector_matches(sel, &c->mcs[i]->labels))
-            continue;
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            uint32_t *p = realloc(*out, ncap * sizeof(*p));
-            if (!p) {
-                free(*out);
-                *out = NULL;
-                *n = 0;
-                return OSW_ENOMEM;
-            }
-            *out = p;
-            cap = ncap;
+    if (!osw_selector_in_requirement(sel, &key, &values, &nvalues)) {
+        for (size_t i = 0; i < c->nmcs; i++) {
+            if (osw_selector_matches(sel, &c->mcs[i]->labels) &&
+                !push_idx(out, n, &cap, (uint32_t)i))
+                goto nomem;
         }
-        (*out)[(*n)++] = (uint32_t)i;
+        return OSW_OK;
     }
+    for (size_t v = 0; v < nvalues; v++) {
+        for (size_t i = label_lower(c, key, values[v]);
+             i < c->nlabels && osw_str_eq(c->labels[i].key, key) &&
+             osw_str_eq(c->labels[i].value, values[v]);
+             i++) {
+            uint32_t idx = c->labels[i].idx;
+            if (osw_selector_matches(sel, &c->mcs[idx]->labels) && !push_idx(out, n, &cap, idx))
+                goto nomem;
+        }
+    }
+    /* Each MachineConfig has one value per key, so no duplicates. */
+    if (nvalues > 1 && *n > 1)
+        qsort(*out, *n, sizeof(**out), idx_cmp);
+    return OSW_OK;
+nomem:
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return OSW_ENOMEM;
+}
+
+static enum osw_err build_index(struct osw_cluster *c)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < c->nmcs; i++)
+        total += c->mcs[i]->labels.n;
+    if (total == 0)
+        return OSW_OK;
+    c->labels = malloc(total * sizeof(*c->labels));
+    if (!c->labels)
+        return OSW_ENOMEM;
+    for (size_t i = 0; i < c->nmcs; i++) {
+        const struct osw_labels *l = &c->mcs[i]->labels;
+        for (size_t j = 0; j < l->n; j++)
+            c->labels[c->nlabels++] =
+                (struct label_ref){l->items[j].key, l->items[j].value, (uint32_t)i};
+    }
+    qsort(c->labels, c->nlabels, sizeof(*c->labels), label_cmp);
     return OSW_OK;
 }
 
@@ -265,6 +355,8 @@ enum osw_err osw_cluster_build(struct osw_cluster_builder *b, struct osw_cluster
         return OSW_ENOMEM;
     atomic_init(&c->refs, 1);
     enum osw_err err = build_mcs(c, b);
+    if (err == OSW_OK)
+        err = build_index(c);
     if (err == OSW_OK)
         err = build_pools(c, b);
     if (err != OSW_OK) {

@@ -339,3 +339,19 @@ bool osw_selector_equal(const struct osw_selector *a, const struct osw_selector 
     }
     return true;
 }
+
+bool osw_selector_in_requirement(const struct osw_selector *s, struct osw_str *key,
+                                 const struct osw_str **values, size_t *nvalues)
+{
+    const struct req *best = NULL;
+    for (size_t i = 0; s && i < s->n; i++) {
+        if (s->reqs[i].op == OP_IN && (!best || s->reqs[i].nvalues < best->nvalues))
+            best = &s->reqs[i];
+    }
+    if (!best)
+        return false;
+    *key = best->key;
+    *values = best->values;
+    *nvalues = best->nvalues;
+    return true;
+}
