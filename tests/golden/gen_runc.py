@@ -294,6 +294,34 @@ def main():
          "MachineConfig CREATE setting runc by the MCO's service account: W-RUNC",
          RUNC, allowed(w_runc("worker")), resource="machineconfigs", username=EXEMPT_USER,
          pools=[pool("master"), pool("worker", "rhel-10")], mcs=[TEMPLATE])
+    paused = pool("worker", "rhel-10")
+    paused["spec"]["paused"] = True
+    case("r31-worker-update-follower-kept-warns",
+         "worker UPDATE that keeps rhel-10 (pausing it): the follower infra already violates "
+         "(kept), so it gets W-RUNC although the worker itself is clean",
+         paused, allowed(w_runc("infra")), old=pool("worker", "rhel-10"),
+         pools=[pool("master"), pool("worker", "rhel-10"), infra], mcs=[TEMPLATE, infra_runc])
+    long_name = "custom-pool-with-a-very-long-name"
+    case("r32-w-runc-name-clipped",
+         "W-RUNC shortens a pool name over 24 bytes to its first 21 bytes and ...",
+         mc("99-master-x", [], role="master"), allowed(w_runc(long_name[:21] + "...")),
+         resource="machineconfigs",
+         pools=[pool(long_name, roles=["infra"]), pool("master"), pool("worker", "rhel-10")],
+         mcs=[infra_runc])
+    case("r33-osis-default-not-synced-silent",
+         "OSImageStream default change while the cluster state is not synced: no W-RUNC, "
+         "no W-SKIP",
+         {"apiVersion": GROUP + "/v1", "kind": "OSImageStream", "metadata": {"name": "cluster"},
+          "spec": {"defaultStream": "rhel-10"}},
+         allowed(),
+         old={"apiVersion": GROUP + "/v1", "kind": "OSImageStream",
+              "metadata": {"name": "cluster"}, "spec": {"defaultStream": "rhel-9"}},
+         resource="osimagestreams", mode="not_synced")
+    case("r34-unknown-after-silent",
+         "a MachineConfig CREATE adding an undecodable drop-in to a pool in violation: unknown "
+         "after the request, no cause and no warning",
+         REMOTE, allowed(), resource="machineconfigs",
+         pools=[pool("master"), pool("worker", "rhel-10")], mcs=[TEMPLATE, RUNC])
 
 
 if __name__ == "__main__":
