@@ -62,6 +62,10 @@ class ClusterRunc(Base):
         _, out = self.srv.review("validate", rev)
         return out["response"]
 
+    def wait_mcs(self, n, what):
+        wait_until(lambda: self.srv.metrics().value(
+            "osstream_webhook_cache_objects", resource="machineconfigs") == n, h.t(2), what)
+
     def counts(self):
         m = self.srv.metrics()
         return (m.value(VERDICTS, rule="runc", verdict="denied"),
@@ -92,15 +96,17 @@ class ClusterRunc(Base):
         self.assertEqual(resp["warnings"], [w_runc("worker")])
         self.assertEqual(self.counts(), (1, 1))
         # The migration: a crun drop-in later in path order arrives by watch.
+        # (Wait on the cache, not on the verdict: every denial would count.)
         self.api.set_object("machineconfigs", runc_mc("99-worker-zz-crun"))
-        wait_until(lambda: self.move_worker()["allowed"], h.t(2), "allowed after crun")
-        self.assertNotIn("warnings", self.move_worker())
+        self.wait_mcs(3, "the crun drop-in cached")
+        resp = self.move_worker()
+        self.assertTrue(resp["allowed"])
+        self.assertNotIn("warnings", resp)
         # An undecodable drop-in makes runc(P) unknown: fail-open, no warning.
         self.api.delete_object("machineconfigs", "99-worker-zz-crun")
+        self.wait_mcs(2, "the crun drop-in deleted")
         self.api.set_object("machineconfigs", runc_mc("99-worker-remote-dropin"))
-        wait_until(lambda: self.srv.metrics().value(
-            "osstream_webhook_cache_objects", resource="machineconfigs") == 3, h.t(2),
-            "the remote drop-in cached")
+        self.wait_mcs(3, "the remote drop-in cached")
         resp = self.move_worker()
         self.assertTrue(resp["allowed"])
         self.assertNotIn("warnings", resp)
