@@ -66,6 +66,7 @@ struct osw_pool {
      * pool names no stream, a malformed one included (Decision 6). */
     struct osw_str stream;
     bool paused;                   /* spec.paused is true */
+    bool custom;                   /* osw_pool_name_is_custom(name) */
     struct osw_selector *selector; /* NULL selects nothing */
     char *bytes;                   /* owned: name and stream */
 };
@@ -120,6 +121,12 @@ size_t osw_cluster_pool_count(const struct osw_cluster *c);
 /* Pools by name (byte order); borrowed from `c`. */
 const struct osw_pool *osw_cluster_pool_at(const struct osw_cluster *c, size_t i);
 const struct osw_pool *osw_cluster_pool_find(const struct osw_cluster *c, struct osw_str name);
+/* Cached custom pools naming no stream (they follow the worker; W-INHERIT). */
+size_t osw_cluster_unnamed_custom(const struct osw_cluster *c);
+/* Cached pools following the default stream: naming none and not
+ * inheriting a name from the worker (W-DEFAULT). */
+size_t osw_cluster_default_followers(const struct osw_cluster *c);
+
 /* The cached pool `i`'s selection (borrowed, `cached` set). */
 struct osw_selection osw_cluster_pool_selection(const struct osw_cluster *c, size_t i);
 

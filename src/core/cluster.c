@@ -36,6 +36,7 @@ struct osw_cluster {
     size_t nlabels;
     struct pool_entry *pools; /* by name */
     size_t npools;
+    size_t unnamed_custom, default_followers; /* counted once at build */
 };
 
 struct osw_cluster_builder {
@@ -333,6 +334,15 @@ static enum osw_err build_pools(struct osw_cluster *c, const struct osw_cluster_
             c->pools[c->npools++].pool = osw_pool_ref(b->pools[i]);
     }
     qsort(c->pools, c->npools, sizeof(*c->pools), pool_name_cmp);
+    const struct osw_pool *w = NULL;
+    for (size_t i = 0; i < c->npools && !w; i++)
+        w = osw_str_eq_cstr(c->pools[i].pool->name, "worker") ? c->pools[i].pool : NULL;
+    bool worker_names = w && w->stream.len > 0;
+    for (size_t i = 0; i < c->npools; i++) {
+        const struct osw_pool *p = c->pools[i].pool;
+        c->unnamed_custom += p->custom && p->stream.len == 0;
+        c->default_followers += p->stream.len == 0 && !(worker_names && p->custom);
+    }
     for (size_t i = 0; i < c->npools; i++) {
         struct pool_entry *e = &c->pools[i];
         enum osw_err err = select_all(c, e->pool->selector, &e->sel, &e->nsel);
@@ -408,6 +418,16 @@ static struct osw_selection cached_selection(const struct pool_entry *e)
 struct osw_selection osw_cluster_pool_selection(const struct osw_cluster *c, size_t i)
 {
     return cached_selection(&c->pools[i]);
+}
+
+size_t osw_cluster_unnamed_custom(const struct osw_cluster *c)
+{
+    return c ? c->unnamed_custom : 0;
+}
+
+size_t osw_cluster_default_followers(const struct osw_cluster *c)
+{
+    return c ? c->default_followers : 0;
 }
 
 size_t osw_cluster_mc_count(const struct osw_cluster *c)

@@ -282,16 +282,6 @@ out:
     return err;
 }
 
-static size_t unnamed_custom_pools(const struct osw_cluster *c)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < osw_cluster_pool_count(c); i++) {
-        const struct osw_pool *p = osw_cluster_pool_at(c, i);
-        n += osw_pool_name_is_custom(p->name) && p->stream.len == 0;
-    }
-    return n;
-}
-
 /* W-DOWNGRADE, W-PAUSED and W-INHERIT of a pool UPDATE. */
 static enum osw_err pool_moves(const struct osw_review *r, const struct osw_inputs *in,
                                struct osw_decision *d)
@@ -312,7 +302,7 @@ static enum osw_err pool_moves(const struct osw_review *r, const struct osw_inpu
     if (err == OSW_OK && r->object.paused_type == OSW_JT_BOOL && r->object.paused)
         err = osw_warn_paused(d, pool);
     size_t n =
-        synced(in) && osw_str_eq_cstr(pool, "worker") ? unnamed_custom_pools(in->cluster) : 0;
+        synced(in) && osw_str_eq_cstr(pool, "worker") ? osw_cluster_unnamed_custom(in->cluster) : 0;
     if (err == OSW_OK && n > 0)
         err = osw_warn_inherit(d, n);
     return err;
@@ -515,20 +505,6 @@ static enum osw_err default_stream(const json_t *tree, const char *path, struct 
     return OSW_OK;
 }
 
-/* Cached pools following the default stream: naming none and not inheriting
- * a name from the worker. */
-static size_t default_followers(const struct osw_cluster *c)
-{
-    const struct osw_pool *w = osw_cluster_pool_find(c, OSW_STR_LIT("worker"));
-    bool worker_names = w && w->stream.len > 0;
-    size_t n = 0;
-    for (size_t i = 0; i < osw_cluster_pool_count(c); i++) {
-        const struct osw_pool *p = osw_cluster_pool_at(c, i);
-        n += p->stream.len == 0 && !(worker_names && osw_pool_name_is_custom(p->name));
-    }
-    return n;
-}
-
 enum osw_err osw_parity_osis_validate(const struct osw_review *r, const struct osw_inputs *in,
                                       struct osw_decision *d, struct osw_errbuf *eb)
 {
@@ -556,7 +532,7 @@ enum osw_err osw_parity_osis_validate(const struct osw_review *r, const struct o
     }
     if (err == OSW_OK && is_downgrade(from, to))
         err = osw_warn_downgrade(d, from, to);
-    size_t n = synced(in) ? default_followers(in->cluster) : 0;
+    size_t n = synced(in) ? osw_cluster_default_followers(in->cluster) : 0;
     if (err == OSW_OK && n > 0)
         err = osw_warn_default(d, from, to, n);
     if (err != OSW_OK)

@@ -36,6 +36,7 @@ enum osw_err osw_pool_make(struct osw_str name, struct osw_str stream, bool paus
     p->name = (struct osw_str){bytes, name.len};
     p->stream = (struct osw_str){bytes + name.len, stream.len};
     p->paused = paused;
+    p->custom = osw_pool_name_is_custom(p->name);
     p->selector = selector;
     *out = p;
     return OSW_OK;

@@ -80,7 +80,34 @@ static void fill_annotations(struct osw_object_view *o, const json_t *ann)
 struct storage {
     json_t *root;
     char *selector[2];
+    json_t *tree[2]; /* the reduced object and oldObject */
 };
+
+/* The reduced tree of `obj` (see review.h); NULL when out of memory. */
+static json_t *reduce(const json_t *obj)
+{
+    json_t *t = json_object();
+    const json_t *meta = json_object_get(obj, "metadata"), *spec = json_object_get(obj, "spec");
+    bool ok = t != NULL;
+    if (ok && meta)
+        ok = json_object_set(t, "metadata", (json_t *)meta) == 0;
+    if (ok && spec && !json_is_object(spec))
+        ok = json_object_set(t, "spec", (json_t *)spec) == 0;
+    if (ok && json_is_object(spec)) {
+        json_t *s = json_object();
+        ok = s && json_object_set_new(t, "spec", s) == 0;
+        for (size_t i = 0; ok && osw_review_tree_spec_keys[i]; i++) {
+            const json_t *v = json_object_get(spec, osw_review_tree_spec_keys[i]);
+            if (v)
+                ok = json_object_set(s, osw_review_tree_spec_keys[i], (json_t *)v) == 0;
+        }
+    }
+    if (!ok) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
 
 static void fill_object(struct osw_object_view *o, const json_t *obj)
 {
@@ -129,6 +156,8 @@ static void storage_free(void *p)
     json_decref(st->root);
     free(st->selector[0]);
     free(st->selector[1]);
+    json_decref(st->tree[0]);
+    json_decref(st->tree[1]);
     free(st);
 }
 
@@ -173,11 +202,26 @@ static void fill_request(struct osw_review *out, const json_t *req)
              &out->resource_version, "version", &out->resource_resource, "resource");
     fill_object(&out->object, json_object_get(req, "object"));
     fill_object(&out->old_object, json_object_get(req, "oldObject"));
-    if (osw_review_wants_trees(out)) {
-        const json_t *o = json_object_get(req, "object"), *old = json_object_get(req, "oldObject");
-        out->object_tree = json_is_object(o) ? o : NULL;
-        out->old_object_tree = json_is_object(old) ? old : NULL;
+}
+
+/* The reduced trees of the rare kinds, kept in the storage. */
+static bool fill_trees(struct osw_review *out, const json_t *req, struct storage *st)
+{
+    const char *keys[2] = {"object", "oldObject"};
+    if (!osw_review_wants_trees(out))
+        return true;
+    for (int i = 0; i < 2; i++) {
+        const json_t *o = json_object_get(req, keys[i]);
+        if (!json_is_object(o))
+            continue;
+        osw_jalloc_begin();
+        st->tree[i] = reduce(o);
+        if (!st->tree[i] || osw_jalloc_failed())
+            return false;
     }
+    out->object_tree = st->tree[0];
+    out->old_object_tree = st->tree[1];
+    return true;
 }
 
 enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_review *out,
@@ -222,7 +266,8 @@ enum osw_err osw_review_decode_jansson(const char *body, size_t len, struct osw_
     const json_t *req = json_object_get(root, "request");
     fill_request(out, req);
     if (!dump_selector(&out->object, json_object_get(req, "object"), &st->selector[0]) ||
-        !dump_selector(&out->old_object, json_object_get(req, "oldObject"), &st->selector[1])) {
+        !dump_selector(&out->old_object, json_object_get(req, "oldObject"), &st->selector[1]) ||
+        !fill_trees(out, req, st)) {
         storage_free(st);
         osw_review_init(out);
         return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");

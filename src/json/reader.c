@@ -32,6 +32,15 @@ struct chunk {
     char data[];
 };
 
+/* A value's bytes in the body (start NULL: absent). */
+struct slice {
+    const unsigned char *start, *end;
+};
+
+struct tree_slices {
+    struct slice meta, spec, key[OSW_REVIEW_TREE_SPEC_NKEYS];
+};
+
 struct reader {
     struct osw_jscan s;
     struct chunk *store; /* decoded strings, newest first */
@@ -40,9 +49,11 @@ struct reader {
     enum osw_jtype req_type;
     struct osw_jfield api, kind, uid;
     struct annot_range ann[2]; /* object, oldObject */
-    /* The bytes of the last request.object and request.oldObject (when
-     * objects), parsed with jansson only for the rare kinds that need them. */
-    const unsigned char *obj_start[2], *obj_end[2];
+    /* Per view (object, oldObject), the bytes of the last metadata, spec
+     * and kept spec members: the reduced trees of the rare kinds are parsed
+     * from these alone, never from the whole object. */
+    struct tree_slices ts[2];
+    int cur; /* the view being read */
 };
 
 /* A member key, decoded when it has escapes. Keys longer than `buf` cannot
@@ -308,7 +319,15 @@ static bool read_spec(struct reader *r, struct osw_object_view *o)
             o->paused = at(r, 't');
             ok = osw_jscan_skip(&r->s, 5, &o->paused_type);
         } else {
+            int t = 0;
+            while (osw_review_tree_spec_keys[t] &&
+                   !(k.len == strlen(osw_review_tree_spec_keys[t]) &&
+                     memcmp(k.ptr, osw_review_tree_spec_keys[t], k.len) == 0))
+                t++;
+            const unsigned char *start = r->s.p;
             ok = skip(r, 5);
+            if (osw_review_tree_spec_keys[t])
+                r->ts[r->cur].key[t] = (struct slice){start, r->s.p};
         }
         if (!ok)
             return false;
@@ -324,14 +343,19 @@ static bool read_object(struct reader *r, struct osw_object_view *o, struct anno
     int rc;
     while ((rc = next_member(r, &first, &k)) > 0) {
         bool ok;
+        struct tree_slices *ts = &r->ts[r->cur];
+        const unsigned char *start = r->s.p;
         if (KEY_IS(&k, "metadata")) {
             reset_metadata(o, ar);
             int c = container(r, 4, &o->metadata_type);
             ok = c == 0 || (c > 0 && read_metadata(r, o, ar));
+            ts->meta = (struct slice){start, r->s.p};
         } else if (KEY_IS(&k, "spec")) {
             reset_spec(o);
+            memset(ts->key, 0, sizeof(ts->key));
             int c = container(r, 4, &o->spec_type);
             ok = c == 0 || (c > 0 && read_spec(r, o));
+            ts->spec = (struct slice){start, r->s.p};
         } else {
             ok = skip(r, 4);
         }
@@ -435,10 +459,10 @@ static bool read_request(struct reader *r)
             int i = k.len == 6 ? 0 : 1;
             struct osw_object_view *o = i == 0 ? &out->object : &out->old_object;
             reset_view(o, &r->ann[i]);
-            r->obj_start[i] = r->s.p;
+            memset(&r->ts[i], 0, sizeof(r->ts[i]));
+            r->cur = i;
             int c = container(r, 3, &o->type);
             ok = c == 0 || (c > 0 && read_object(r, o, &r->ann[i]));
-            r->obj_end[i] = r->s.p;
         } else {
             ok = skip(r, 3);
         }
@@ -516,9 +540,47 @@ static void tree_storage_free(void *p)
     free(ts);
 }
 
-/* request.object and request.oldObject as trees, for the rare kinds that are
- * decided from more than the view (MachineConfigs, the OSImageStream). The
- * bytes were validated by the pass; only memory can fail. */
+/* A validated value's bytes as a jansson value (any type). */
+static json_t *load_slice(struct slice sl)
+{
+    return json_loadb((const char *)sl.start, (size_t)(sl.end - sl.start),
+                      JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+/* Adds member `key` parsed from `sl` to `obj`; false when out of memory. */
+static bool add_slice(json_t *obj, const char *key, struct slice sl)
+{
+    return json_object_set_new(obj, key, load_slice(sl)) == 0;
+}
+
+/* The reduced tree of a view (review.h) from its slices. */
+static json_t *reduce(const struct tree_slices *ts, const struct osw_object_view *v)
+{
+    json_t *t = json_object();
+    bool ok = t != NULL;
+    if (ok && ts->meta.start)
+        ok = add_slice(t, "metadata", ts->meta);
+    if (ok && ts->spec.start && v->spec_type != OSW_JT_OBJECT)
+        ok = add_slice(t, "spec", ts->spec);
+    if (ok && ts->spec.start && v->spec_type == OSW_JT_OBJECT) {
+        json_t *s = json_object();
+        ok = s && json_object_set_new(t, "spec", s) == 0;
+        for (int i = 0; ok && osw_review_tree_spec_keys[i]; i++) {
+            if (ts->key[i].start)
+                ok = add_slice(s, osw_review_tree_spec_keys[i], ts->key[i]);
+        }
+    }
+    if (!ok) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* request.object and request.oldObject as reduced trees, for the rare kinds
+ * that are decided from more than the view (MachineConfigs, the
+ * OSImageStream). The bytes were validated by the pass; only memory can
+ * fail. */
 static enum osw_err parse_trees(struct reader *r, struct tree_storage **out)
 {
     struct osw_review *rv = r->out;
@@ -533,8 +595,7 @@ static enum osw_err parse_trees(struct reader *r, struct tree_storage **out)
         if (views[i]->type != OSW_JT_OBJECT)
             continue;
         osw_jalloc_begin();
-        ts->tree[i] = json_loadb((const char *)r->obj_start[i],
-                                 (size_t)(r->obj_end[i] - r->obj_start[i]), JSON_ALLOW_NUL, NULL);
+        ts->tree[i] = reduce(&r->ts[i], views[i]);
         if (!ts->tree[i] || osw_jalloc_failed()) {
             tree_storage_free(ts);
             return OSW_ENOMEM;

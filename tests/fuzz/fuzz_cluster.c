@@ -6,9 +6,10 @@
  * snapshot's invariants: MachineConfigs in merge order and found by name,
  * each pool's selection exactly the MachineConfigs its selector matches, a
  * selection reused only for an equal selector, the effURL winner
- * selected, non-generated and with a URL, and rule R's precomputed runc(P)
- * and winner equal to what a walk over the selection gives, also with a
- * selected MachineConfig left out and put back in.
+ * selected, non-generated and with a URL, the pool counts the warnings use,
+ * and rule R's precomputed runc(P) and winner equal to what a walk over the
+ * selection gives, also with a selected MachineConfig left out and put back
+ * in.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -95,8 +96,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (osw_mc_merge_cmp(a, z) >= 0 || osw_cluster_mc_find(c, z->name) != z)
                 abort();
         }
-        for (size_t i = 0; i < osw_cluster_pool_count(c); i++)
+        const struct osw_pool *w = osw_cluster_pool_find(c, OSW_STR_LIT("worker"));
+        size_t unnamed = 0, followers = 0;
+        for (size_t i = 0; i < osw_cluster_pool_count(c); i++) {
+            const struct osw_pool *p = osw_cluster_pool_at(c, i);
+            bool custom = osw_pool_name_is_custom(p->name);
+            unnamed += custom && !p->stream.len;
+            followers += !p->stream.len && !(custom && w && w->stream.len);
             check_pool(c, i);
+        }
+        if (unnamed != osw_cluster_unnamed_custom(c) ||
+            followers != osw_cluster_default_followers(c))
+            abort();
         osw_cluster_unref(c);
     }
     osw_cluster_builder_free(b);

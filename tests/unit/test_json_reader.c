@@ -547,7 +547,8 @@ static void test_parity_fields(void **state)
     static const char mc[] =
         REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"
             "\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":\"99-x\"},\"spec\":"
-            "{\"osImageURL\":\"q\\u0041\"}},\"oldObject\":null}}";
+            "{\"osImageURL\":\"q\\u0041\",\"config\":{\"ignition\":{}},\"kernelArguments\":"
+            "[\"a\"]}},\"oldObject\":null}}";
     check_both("parity mc", mc, sizeof(mc) - 1, OSW_OK);
     for (int i = 0; i < 2; i++) {
         enum osw_err err = i == 0 ? osw_review_decode_fast(mc, sizeof(mc) - 1, &r, NULL)
@@ -557,6 +558,12 @@ static void test_parity_fields(void **state)
         assert_null(r.old_object_tree);
         const json_t *url = json_object_get(json_object_get(r.object_tree, "spec"), "osImageURL");
         assert_string_equal(json_string_value(url), "qA");
+        /* Reduced: of the rest of spec only the Ignition config (rule R's
+         * drop-ins) is parsed into the tree. */
+        const json_t *spec = json_object_get(r.object_tree, "spec");
+        assert_true(json_is_object(json_object_get(json_object_get(spec, "config"), "ignition")));
+        assert_null(json_object_get(spec, "kernelArguments"));
+        assert_null(json_object_get(r.object_tree, "apiVersion"));
         osw_review_release(&r);
     }
 }
