@@ -52,16 +52,26 @@ static bool rhel10(struct osw_str stream)
     return osw_str_eq_cstr(stream, "rhel-10") || osw_str_eq_cstr(stream, "centos-10");
 }
 
-enum osw_tri osw_runc_viol(const struct osw_osis *osis, struct osw_str e,
-                           const struct osw_mc *winner, enum osw_tri runc)
+/* The stream `e` names when it is a RHEL 10 stream available in `osis`. */
+static const struct osw_stream *rhel10_stream(const struct osw_osis *osis, struct osw_str e)
 {
-    if (!osis || !rhel10(e))
-        return OSW_TRI_FALSE;
-    const struct osw_stream *st = osw_osis_find(osis, e);
+    return osis && rhel10(e) ? osw_osis_find(osis, e) : NULL;
+}
+
+/* viol_runc with E's stream already looked up (NULL: not RHEL 10). */
+static enum osw_tri viol_at(const struct osw_stream *st, const struct osw_mc *winner,
+                            enum osw_tri runc)
+{
     /* Decision 7: an image that overrides the stream's is not inspected. */
     if (!st || (winner && !osw_str_eq(winner->url, st->os_image)))
         return OSW_TRI_FALSE;
     return runc;
+}
+
+enum osw_tri osw_runc_viol(const struct osw_osis *osis, struct osw_str e,
+                           const struct osw_mc *winner, enum osw_tri runc)
+{
+    return viol_at(rhel10_stream(osis, e), winner, runc);
 }
 
 /* The cached worker's stream (empty when it names none or is not cached). */
@@ -87,16 +97,20 @@ enum osw_err osw_runc_judge_followers(struct osw_runc_judged *j, const struct os
 {
     const struct osw_cluster *c = in->cluster;
     struct osw_str def = in->osis ? osw_osis_default(in->osis) : OSW_STR_NULL;
-    struct osw_str e_before = w_before.len ? w_before : def;
-    struct osw_str e_after = w_after.len ? w_after : def;
+    /* Every follower has the same E on each side: look the streams up once,
+     * and skip the pools when neither side is a RHEL 10 stream. */
+    const struct osw_stream *before = rhel10_stream(in->osis, w_before.len ? w_before : def);
+    const struct osw_stream *after = rhel10_stream(in->osis, w_after.len ? w_after : def);
+    if ((!before && !after) || osw_cluster_unnamed_custom(c) == 0)
+        return OSW_OK;
     enum osw_err err = OSW_OK;
     for (size_t i = 0; i < osw_cluster_pool_count(c) && err == OSW_OK; i++) {
         const struct osw_pool *q = osw_cluster_pool_at(c, i);
-        if (!osw_pool_name_is_custom(q->name) || q->stream.len > 0)
+        if (q->stream.len > 0 || !osw_pool_name_is_custom(q->name))
             continue;
         struct osw_selection s = osw_cluster_pool_selection(c, i);
-        err = osw_runc_judged_add(j, q->name, osw_runc_viol(in->osis, e_before, s.winner, s.runc),
-                                  osw_runc_viol(in->osis, e_after, s.winner, s.runc));
+        err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),
+                                  viol_at(after, s.winner, s.runc));
     }
     return err;
 }
@@ -154,6 +168,10 @@ enum osw_err osw_runc_judge_default(struct osw_runc_judged *j, const struct osw_
 {
     const struct osw_cluster *c = in->cluster;
     bool worker_names = worker_stream(c).len > 0;
+    const struct osw_stream *before = rhel10_stream(in->osis, from);
+    const struct osw_stream *after = rhel10_stream(in->osis, to);
+    if (!before && !after)
+        return OSW_OK;
     enum osw_err err = OSW_OK;
     for (size_t i = 0; i < osw_cluster_pool_count(c) && err == OSW_OK; i++) {
         const struct osw_pool *q = osw_cluster_pool_at(c, i);
@@ -161,8 +179,8 @@ enum osw_err osw_runc_judge_default(struct osw_runc_judged *j, const struct osw_
         if (q->stream.len > 0 || (worker_names && osw_pool_name_is_custom(q->name)))
             continue;
         struct osw_selection s = osw_cluster_pool_selection(c, i);
-        err = osw_runc_judged_add(j, q->name, osw_runc_viol(in->osis, from, s.winner, s.runc),
-                                  osw_runc_viol(in->osis, to, s.winner, s.runc));
+        err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),
+                                  viol_at(after, s.winner, s.runc));
     }
     return err;
 }
