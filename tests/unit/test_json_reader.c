@@ -400,9 +400,9 @@ static char *nested(size_t n, const char *inner, size_t *len)
     *len = lp + n + li + n + lq;
     char *b = malloc(*len);
     assert_non_null(b);
-    memcpy(b, pre, lp);
+    memcpy(b, pre, lp); // NOLINT(bugprone-not-null-terminated-result): a sized body
     memset(b + lp, '[', n);
-    memcpy(b + lp + n, inner, li);
+    memcpy(b + lp + n, inner, li); // NOLINT(bugprone-not-null-terminated-result)
     memset(b + lp + n + li, ']', n);
     memcpy(b + lp + n + li + n, post, lq);
     return b;
