@@ -404,7 +404,7 @@ static char *nested(size_t n, const char *inner, size_t *len)
     memset(b + lp, '[', n);
     memcpy(b + lp + n, inner, li); // NOLINT(bugprone-not-null-terminated-result)
     memset(b + lp + n + li, ']', n);
-    memcpy(b + lp + n + li + n, post, lq);
+    memcpy(b + lp + n + li + n, post, lq); // NOLINT(bugprone-not-null-terminated-result)
     return b;
 }
 
