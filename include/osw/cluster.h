@@ -18,9 +18,11 @@
 
 #include <jansson.h>
 
+#include "osw/crio.h"
 #include "osw/error.h"
 #include "osw/selector.h"
 #include "osw/str.h"
+#include "osw/tri.h"
 
 #define OSW_MC_ROLE_LABEL     "machineconfiguration.openshift.io/role"
 #define OSW_MC_GENERATED_ANNO "machineconfiguration.openshift.io/generated-by-controller-version"
@@ -33,10 +35,10 @@ struct osw_mc {
     bool generated;     /* generated-by-controller-version is non-empty */
     bool role_worker;   /* labelled role: worker (first in merge order) */
     struct osw_str url; /* spec.osImageURL; empty when absent or null */
-    /* Slot for rule R (CONTRACT.md "runc on RHEL 10"): the CRI-O drop-in
-     * extract, owned, freed with `crio_free`. NULL until that work lands. */
-    void *crio;
-    void (*crio_free)(void *crio);
+    /* The CRI-O drop-in extract for rule R (CONTRACT.md "runc on RHEL 10"),
+     * owned; NULL when the MachineConfig has no drop-in and is decodable (a
+     * NULL extract counts as one without drop-ins). */
+    struct osw_crio_extract *crio;
     char *bytes; /* owned: name and url */
 };
 
@@ -45,6 +47,8 @@ struct osw_mc {
  * when a field it reads has the wrong JSON type (metadata not an object, name
  * not a string, labels or annotations not a string map, spec not an object,
  * spec.osImageURL not a string); OSW_ENOMEM. The caller owns one reference.
+ * The Ignition in spec.config never fails the extract: its CRI-O drop-ins are
+ * decoded into `crio`, a malformed config making that extract undecodable.
  */
 enum osw_err osw_mc_extract(const json_t *obj, struct osw_mc **out, struct osw_errbuf *eb);
 struct osw_mc *osw_mc_ref(struct osw_mc *mc); /* NULL is fine */
@@ -81,11 +85,17 @@ struct osw_pool *osw_pool_ref(struct osw_pool *p); /* NULL is fine */
 void osw_pool_unref(struct osw_pool *p);           /* NULL is fine */
 
 /* The MachineConfigs a pool selects, as indexes into the snapshot's merge
- * order (ascending). Borrowed from the snapshot, or owned when `owned`. */
+ * order (ascending). Borrowed from the snapshot, or owned when `owned`.
+ * A selection borrowed from a cached pool (`cached`) also carries what the
+ * snapshot precomputed for it: the MachineConfig winning effURL and runc(P),
+ * so a request for a pool whose selector did not change recomputes neither. */
 struct osw_selection {
     const uint32_t *idx;
     size_t n;
     uint32_t *owned; /* freed by osw_selection_free */
+    bool cached;
+    const struct osw_mc *winner; /* when `cached`: effURL's MachineConfig or NULL */
+    enum osw_tri runc;           /* when `cached`: runc(P) over the selection */
 };
 void osw_selection_free(struct osw_selection *s);
 
@@ -100,7 +110,8 @@ void osw_cluster_builder_free(struct osw_cluster_builder *b); /* NULL is fine */
 enum osw_err osw_cluster_builder_add_pool(struct osw_cluster_builder *b, struct osw_pool *p);
 enum osw_err osw_cluster_builder_add_mc(struct osw_cluster_builder *b, struct osw_mc *mc);
 /* Builds the snapshot (one reference, owned by the caller) and precomputes
- * selections and merge winners. The builder stays usable. OSW_ENOMEM. */
+ * per pool its selection, the MachineConfig winning its osImageURL merge and
+ * runc(P). The builder stays usable. OSW_ENOMEM. */
 enum osw_err osw_cluster_build(struct osw_cluster_builder *b, struct osw_cluster **out);
 
 struct osw_cluster *osw_cluster_ref(struct osw_cluster *c); /* NULL is fine */
@@ -116,7 +127,7 @@ size_t osw_cluster_unnamed_custom(const struct osw_cluster *c);
  * inheriting a name from the worker (W-DEFAULT). */
 size_t osw_cluster_default_followers(const struct osw_cluster *c);
 
-/* The cached pool `i`'s selection (borrowed). */
+/* The cached pool `i`'s selection (borrowed, `cached` set). */
 struct osw_selection osw_cluster_pool_selection(const struct osw_cluster *c, size_t i);
 
 size_t osw_cluster_mc_count(const struct osw_cluster *c);
@@ -139,5 +150,15 @@ enum osw_err osw_cluster_select(const struct osw_cluster *c, struct osw_str name
 const struct osw_mc *osw_cluster_url_winner(const struct osw_cluster *c,
                                             const struct osw_selection *s, struct osw_str skip,
                                             const struct osw_mc *extra);
+
+/*
+ * runc(P) of CONTRACT.md over selection `s`, with the MachineConfig called
+ * `skip` left out (empty: none) and `extra` (may be NULL; already known to be
+ * selected) put in at its place in merge order. A cached selection with
+ * nothing left out or put in gives its precomputed value without work.
+ * OSW_ENOMEM (then *out is untouched).
+ */
+enum osw_err osw_cluster_runc(const struct osw_cluster *c, const struct osw_selection *s,
+                              struct osw_str skip, const struct osw_mc *extra, enum osw_tri *out);
 
 #endif /* OSW_CLUSTER_H */

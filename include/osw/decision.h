@@ -43,8 +43,8 @@ enum osw_rule_bit {
     OSW_RULE_CONFLICT_DENIED = 1u << 0,
     OSW_RULE_CONFLICT_WARNED = 1u << 1, /* the answer carries a W-CONFLICT */
     OSW_RULE_DELETE_GUARD_DENIED = 1u << 2,
-    OSW_RULE_RUNC_DENIED = 1u << 3, /* rule R (next issue) */
-    OSW_RULE_RUNC_WARNED = 1u << 4,
+    OSW_RULE_RUNC_DENIED = 1u << 3, /* rule R denied the request */
+    OSW_RULE_RUNC_WARNED = 1u << 4, /* the answer carries a W-RUNC */
 };
 
 /* CONTRACT.md: at most 8 warnings per answer. */

@@ -106,8 +106,9 @@ struct osw_review {
      * the rare kinds reads (osw_review_wants_trees()): an object holding the
      * original's `metadata` and `spec` members when present, where a `spec`
      * that is an object keeps only the members OSW_REVIEW_TREE_SPEC_KEYS
-     * lists (a MachineConfig's Ignition is never parsed). NULL otherwise or
-     * when the original is not an object. Borrowed from the storage. */
+     * lists (a MachineConfig's Ignition, spec.config, is parsed for rule R's
+     * drop-ins, and nothing else of spec). NULL otherwise or when the
+     * original is not an object. Borrowed from the storage. */
     const json_t *object_tree, *old_object_tree;
 
     /* Storage behind the slices, released by osw_review_release(). Set by the
@@ -126,7 +127,7 @@ void osw_review_install_alloc_hooks(void);
 
 /* The spec members a reduced tree keeps, NULL-terminated. */
 extern const char *const osw_review_tree_spec_keys[];
-#define OSW_REVIEW_TREE_SPEC_NKEYS 2
+#define OSW_REVIEW_TREE_SPEC_NKEYS 3
 
 /* Whether the reader also fills object_tree/old_object_tree: a request for
  * group machineconfiguration.openshift.io, resource machineconfigs or

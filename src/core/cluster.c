@@ -2,9 +2,9 @@
 /*
  * The cluster-state snapshot and its builder. Building sorts MachineConfigs
  * into merge order once, keeps a by-name index, and precomputes for every
- * pool the MachineConfigs its selector matches and the one that wins its
- * osImageURL merge; a request then only walks the selections of the pools it
- * touches. Immutable after osw_cluster_build(), so any thread may read it.
+ * pool the MachineConfigs its selector matches, the one that wins its
+ * osImageURL merge and runc(P); a request then only recomputes what it
+ * changes. Immutable after osw_cluster_build(), so any thread may read it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,8 @@ struct pool_entry {
     struct osw_pool *pool;
     uint32_t *sel; /* owned; ascending merge-order indexes */
     size_t nsel;
+    const struct osw_mc *winner; /* effURL's MachineConfig over `sel`, or NULL */
+    enum osw_tri runc;           /* runc(P) over `sel` */
 };
 
 /* One label of one MachineConfig, for the index. */
@@ -342,8 +344,13 @@ static enum osw_err build_pools(struct osw_cluster *c, const struct osw_cluster_
         c->default_followers += p->stream.len == 0 && !(worker_names && p->custom);
     }
     for (size_t i = 0; i < c->npools; i++) {
-        enum osw_err err =
-            select_all(c, c->pools[i].pool->selector, &c->pools[i].sel, &c->pools[i].nsel);
+        struct pool_entry *e = &c->pools[i];
+        enum osw_err err = select_all(c, e->pool->selector, &e->sel, &e->nsel);
+        if (err != OSW_OK)
+            return err;
+        struct osw_selection s = {e->sel, e->nsel, NULL, false, NULL, OSW_TRI_FALSE};
+        e->winner = osw_cluster_url_winner(c, &s, OSW_STR_NULL, NULL);
+        err = osw_cluster_runc(c, &s, OSW_STR_NULL, NULL, &e->runc);
         if (err != OSW_OK)
             return err;
     }
@@ -402,10 +409,15 @@ const struct osw_pool *osw_cluster_pool_find(const struct osw_cluster *c, struct
     return e ? e->pool : NULL;
 }
 
+static struct osw_selection cached_selection(const struct pool_entry *e)
+{
+    struct osw_selection s = {e->sel, e->nsel, NULL, true, e->winner, e->runc};
+    return s;
+}
+
 struct osw_selection osw_cluster_pool_selection(const struct osw_cluster *c, size_t i)
 {
-    struct osw_selection s = {c->pools[i].sel, c->pools[i].nsel, NULL};
-    return s;
+    return cached_selection(&c->pools[i]);
 }
 
 size_t osw_cluster_unnamed_custom(const struct osw_cluster *c)
@@ -450,8 +462,7 @@ enum osw_err osw_cluster_select(const struct osw_cluster *c, struct osw_str name
     memset(out, 0, sizeof(*out));
     const struct pool_entry *e = pool_entry(c, name);
     if (e && osw_selector_equal(e->pool->selector, sel)) {
-        out->idx = e->sel;
-        out->n = e->nsel;
+        *out = cached_selection(e);
         return OSW_OK;
     }
     enum osw_err err = select_all(c, sel, &out->owned, &out->n);
@@ -469,6 +480,8 @@ const struct osw_mc *osw_cluster_url_winner(const struct osw_cluster *c,
                                             const struct osw_mc *extra)
 {
     const struct osw_mc *best = NULL;
+    if (s->cached && skip.len == 0 && !extra)
+        return s->winner;
     for (size_t i = s->n; i-- > 0 && !best;) {
         const struct osw_mc *mc = c->mcs[s->idx[i]];
         if (sets_url(mc) && !(skip.len > 0 && osw_str_eq(mc->name, skip)))
@@ -477,4 +490,38 @@ const struct osw_mc *osw_cluster_url_winner(const struct osw_cluster *c,
     if (extra && sets_url(extra) && (!best || osw_mc_merge_cmp(extra, best) > 0))
         best = extra;
     return best;
+}
+
+enum osw_err osw_cluster_runc(const struct osw_cluster *c, const struct osw_selection *s,
+                              struct osw_str skip, const struct osw_mc *extra, enum osw_tri *out)
+{
+    if (s->cached && skip.len == 0 && !extra) {
+        *out = s->runc;
+        return OSW_OK;
+    }
+    const struct osw_crio_extract *stack[64] = {0}, **v = stack;
+    if (s->n + 1 > sizeof(stack) / sizeof(stack[0])) {
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+        v = malloc((s->n + 1) * sizeof(*v));
+        if (!v)
+            return OSW_ENOMEM;
+    }
+    size_t k = 0;
+    bool placed = extra == NULL;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct osw_mc *mc = c->mcs[s->idx[i]];
+        if (skip.len > 0 && osw_str_eq(mc->name, skip))
+            continue;
+        if (!placed && osw_mc_merge_cmp(extra, mc) < 0) {
+            v[k++] = extra->crio;
+            placed = true;
+        }
+        v[k++] = mc->crio;
+    }
+    if (!placed)
+        v[k++] = extra->crio;
+    enum osw_err err = osw_crio_runc(v, k, out);
+    if (v != stack)
+        free(v);
+    return err;
 }

@@ -8,6 +8,7 @@
 
 #include "osw/buf.h"
 #include "osw/decision.h"
+#include "osw/tri.h"
 
 #define OSW_MCP_GROUP     "machineconfiguration.openshift.io"
 #define OSW_MCP_KIND      "MachineConfigPool"
@@ -17,6 +18,7 @@
 #define OSW_OSIS_KIND     "OSImageStream"
 #define OSW_OSIS_RESOURCE "osimagestreams"
 #define OSW_FIELD_URL     "spec.osImageURL"
+#define OSW_FIELD_CONFIG  "spec.config"
 #define OSW_FIELD_STREAM  "spec.osImageStream"
 #define OSW_FIELD_NAME    "spec.osImageStream.name"
 #define OSW_SENTENCE_UNSUPPORTED                                                                   \
@@ -74,6 +76,7 @@ enum osw_err osw_message_invalid_causes(struct osw_decision *d, const char *kind
  * clipped to 24 bytes; duplicates dropped; at most 8 kept. */
 enum osw_err osw_warn_inherited_gone(struct osw_decision *d, struct osw_str stream);
 enum osw_err osw_warn_conflict(struct osw_decision *d, struct osw_str mc, struct osw_str pool);
+enum osw_err osw_warn_runc(struct osw_decision *d, struct osw_str pool);
 enum osw_err osw_warn_url_equal(struct osw_decision *d, struct osw_str mc, struct osw_str pool);
 enum osw_err osw_warn_tag(struct osw_decision *d, struct osw_str mc);
 enum osw_err osw_warn_downgrade(struct osw_decision *d, struct osw_str from, struct osw_str to);
@@ -101,5 +104,48 @@ enum osw_err osw_parity_mc_validate(const struct osw_review *r, const struct osw
 /* OSImageStream UPDATE (/validate): W-DOWNGRADE and W-DEFAULT. */
 enum osw_err osw_parity_osis_validate(const struct osw_review *r, const struct osw_inputs *in,
                                       struct osw_decision *d, struct osw_errbuf *eb);
+
+/* Rule R (runc.c). A request's judged pools, each with viol_runc before and
+ * after the request, in the order causes and W-RUNC list them. Pool names
+ * are borrowed from the review or the cluster snapshot. */
+struct osw_cluster;
+struct osw_mc;
+struct osw_runc_pool {
+    struct osw_str name;
+    enum osw_tri before, after;
+};
+struct osw_runc_judged {
+    struct osw_runc_pool *v; /* owned */
+    size_t n, cap;
+};
+void osw_runc_judged_free(struct osw_runc_judged *j); /* NULL is fine; reusable after */
+/* Appends pool `pool` (a pool false on both sides is left out). OSW_ENOMEM. */
+enum osw_err osw_runc_judged_add(struct osw_runc_judged *j, struct osw_str pool,
+                                 enum osw_tri before, enum osw_tri after);
+/* viol_runc: `runc` when `e` is a RHEL 10 stream available in `osis` (may be
+ * NULL) and `winner` (effURL's MachineConfig, may be NULL) does not override
+ * its image; else false. */
+enum osw_tri osw_runc_viol(const struct osw_osis *osis, struct osw_str e,
+                           const struct osw_mc *winner, enum osw_tri runc);
+/* The cached custom pools naming no stream, following the worker whose
+ * stream goes from `w_before` to `w_after` (empty: none, the default). */
+enum osw_err osw_runc_judge_followers(struct osw_runc_judged *j, const struct osw_inputs *in,
+                                      struct osw_str w_before, struct osw_str w_after);
+/* Every cached pool, with the cached MachineConfig called like `mc` replaced
+ * by `old` (NULL: left out, as for CREATE) and then by `mc`. */
+enum osw_err osw_runc_judge_mc(struct osw_runc_judged *j, const struct osw_inputs *in,
+                               const struct osw_mc *mc, const struct osw_mc *old);
+/* Every cached pool following the default stream, which goes `from` -> `to`. */
+enum osw_err osw_runc_judge_default(struct osw_runc_judged *j, const struct osw_inputs *in,
+                                    struct osw_str from, struct osw_str to);
+/* Denies `d` (422 Invalid of `kind` "<name>", warnings dropped) with one
+ * Forbidden cause on `field` per pool newly in violation, when there is one;
+ * leaves `d` as it is otherwise. */
+enum osw_err osw_runc_deny(const struct osw_runc_judged *j, struct osw_decision *d,
+                           const char *field, const char *kind, struct osw_str name);
+/* W-RUNC for each pool in violation after the request (`newly_only`: only
+ * those newly in violation). */
+enum osw_err osw_runc_warn(const struct osw_runc_judged *j, struct osw_decision *d,
+                           bool newly_only);
 
 #endif /* OSW_CORE_INTERNAL_H */

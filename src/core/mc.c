@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The MachineConfig extract: name, labels, whether a controller generated it
- * and spec.osImageURL, and nothing of the Ignition config, which can be
- * megabytes (CONTRACT.md "Cluster state"). The same extract serves the cache
- * and the MachineConfig under review, so both are judged alike.
+ * The MachineConfig extract: name, labels, whether a controller generated it,
+ * spec.osImageURL and the decoded CRI-O drop-ins (crio.c), but nothing of the
+ * Ignition config itself, which can be megabytes (CONTRACT.md "Cluster
+ * state"). The same extract serves the cache and the MachineConfig under
+ * review, so both are judged alike.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,16 @@ enum osw_err osw_mc_extract(const json_t *obj, struct osw_mc **out, struct osw_e
     mc->generated = json_string_length(gen) > 0;
     const struct osw_str *role = osw_labels_get(&mc->labels, OSW_STR_LIT(OSW_MC_ROLE_LABEL));
     mc->role_worker = role && osw_str_eq_cstr(*role, "worker");
+    err = osw_crio_extract_build(obj, &mc->crio);
+    if (err != OSW_OK) {
+        osw_mc_unref(mc);
+        return osw_errbuf_set(eb, err, "out of memory");
+    }
+    /* Most MachineConfigs have no drop-in: keep nothing for them. */
+    if (!mc->crio->undecodable && mc->crio->count == 0) {
+        osw_crio_extract_free(mc->crio);
+        mc->crio = NULL;
+    }
     *out = mc;
     return OSW_OK;
 }
@@ -104,8 +115,7 @@ void osw_mc_unref(struct osw_mc *mc)
 {
     if (!mc || atomic_fetch_sub_explicit(&mc->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (mc->crio_free)
-        mc->crio_free(mc->crio);
+    osw_crio_extract_free(mc->crio);
     osw_labels_free(&mc->labels);
     free(mc->bytes);
     free(mc);

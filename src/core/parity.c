@@ -4,8 +4,9 @@
  * the object under review. E(P), the stream a pool really gets; rule C, a
  * pool naming a stream while a MachineConfig it selects overrides osImageURL,
  * for pool requests and mirrored for MachineConfig requests, denied only when
- * a request newly brings a pool into conflict; and the warnings, added in the
- * contract's order. Pure: reads the review, the snapshots and the policy.
+ * a request newly brings a pool into conflict; rule R (runc.c) after it; and
+ * the warnings, added in the contract's order. Pure: reads the review, the
+ * snapshots and the policy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -200,16 +201,53 @@ static enum osw_err url_equal_pool(const struct osw_inputs *in, struct osw_str p
     return err;
 }
 
-/* The rule-C part of a pool request (synced state only). Returns with the
- * decision denied, or with W-INHERITED-GONE, W-CONFLICT and W-URL-EQUAL. */
-static enum osw_err pool_rule_c(const struct osw_review *r, const struct osw_inputs *in,
-                                struct osw_decision *d)
+/* viol_runc of the pool under review called `pool`, on one side (`s`; NULL
+ * when that side does not exist, as before a CREATE). */
+static enum osw_err pool_viol(const struct osw_inputs *in, struct osw_str pool,
+                              const struct pool_side *s, enum osw_tri *out)
+{
+    struct osw_str e;
+    *out = OSW_TRI_FALSE;
+    if (!s || !effective(in, pool, s->stream, &e, NULL))
+        return OSW_OK;
+    /* runc(P) only when the stream and the image allow a violation. */
+    if (osw_runc_viol(in->osis, e, s->winner, OSW_TRI_TRUE) == OSW_TRI_FALSE)
+        return OSW_OK;
+    return osw_cluster_runc(in->cluster, &s->sel, OSW_STR_NULL, NULL, out);
+}
+
+/* Rule R's judged pools of a pool request: P, then, when P is the worker,
+ * the cached custom pools that follow it. */
+static enum osw_err pool_judge_runc(const struct osw_review *r, const struct osw_inputs *in,
+                                    const struct pool_side *before, const struct pool_side *after,
+                                    struct osw_runc_judged *j)
+{
+    struct osw_str pool = view_name(r, &r->object);
+    enum osw_tri vb, va;
+    enum osw_err err = pool_viol(in, pool, before, &vb);
+    if (err == OSW_OK)
+        err = pool_viol(in, pool, after, &va);
+    if (err == OSW_OK)
+        err = osw_runc_judged_add(j, pool, vb, va);
+    if (err == OSW_OK && osw_str_eq_cstr(pool, "worker"))
+        err =
+            osw_runc_judge_followers(j, in, before ? before->stream : OSW_STR_NULL, after->stream);
+    return err;
+}
+
+/* Rules C and R of a pool request (synced state only), the first denial
+ * winning. Returns with the decision denied, or with W-INHERITED-GONE,
+ * W-CONFLICT, W-RUNC and W-URL-EQUAL. */
+static enum osw_err pool_rules(const struct osw_review *r, const struct osw_inputs *in,
+                               struct osw_decision *d)
 {
     struct pool_side after, before;
+    struct osw_runc_judged runc = {0};
     struct osw_str pool = view_name(r, &r->object);
+    bool has_before = is_update(r) && r->old_object.type == OSW_JT_OBJECT;
     memset(&before, 0, sizeof(before));
     enum osw_err err = pool_side(r, in, &r->object, &after);
-    if (err == OSW_OK && is_update(r) && r->old_object.type == OSW_JT_OBJECT)
+    if (err == OSW_OK && has_before)
         err = pool_side(r, in, &r->old_object, &before);
     if (err != OSW_OK)
         goto out;
@@ -223,6 +261,11 @@ static enum osw_err pool_rule_c(const struct osw_review *r, const struct osw_inp
         d->rules |= OSW_RULE_CONFLICT_DENIED;
         goto out;
     }
+    err = pool_judge_runc(r, in, has_before ? &before : NULL, &after, &runc);
+    if (err == OSW_OK && !ex)
+        err = osw_runc_deny(&runc, d, OSW_FIELD_NAME, OSW_MCP_KIND, pool);
+    if (err != OSW_OK || d->verdict == OSW_VERDICT_DENIED)
+        goto out;
     const struct osw_pool *w = osw_cluster_pool_find(in->cluster, OSW_STR_LIT("worker"));
     if (!after.stream.len && osw_pool_name_is_custom(pool) && w && w->stream.len && in->osis &&
         !osw_osis_find(in->osis, w->stream))
@@ -230,8 +273,11 @@ static enum osw_err pool_rule_c(const struct osw_review *r, const struct osw_inp
     if (err == OSW_OK && after.conflict)
         err = osw_warn_conflict(d, after.winner->name, pool);
     if (err == OSW_OK)
+        err = osw_runc_warn(&runc, d, false);
+    if (err == OSW_OK)
         err = url_equal_pool(in, pool, &after, d);
 out:
+    osw_runc_judged_free(&runc);
     osw_selection_free(&after.sel);
     osw_selection_free(&before.sel);
     return err;
@@ -268,7 +314,7 @@ enum osw_err osw_parity_pool_validate(const struct osw_review *r, const struct o
 {
     enum osw_err err = OSW_OK;
     if (synced(in)) {
-        err = pool_rule_c(r, in, d);
+        err = pool_rules(r, in, d);
         if (err != OSW_OK || d->verdict == OSW_VERDICT_DENIED)
             return err;
     }
@@ -320,22 +366,18 @@ static enum osw_err mc_of(const json_t *tree, const char *path, struct osw_mc **
 }
 
 /* Rule C mirrored for the MachineConfig `mc` (replacing `old`, or new): one
- * cause per cached pool it newly brings into conflict, W-CONFLICT for the
- * pools in conflict before and after (or newly, when exempt or when the
- * request clears osImageURL), then W-URL-EQUAL. */
+ * cause per cached pool it newly brings into conflict; otherwise `warn[i]`
+ * is the MachineConfig winning the merge of cached pool i when that pool is
+ * in conflict after the request (kept, or newly when exempt or when the
+ * request clears osImageURL), for W-CONFLICT. */
 static enum osw_err mc_rule_c(const struct osw_review *r, const struct osw_inputs *in,
                               const struct osw_mc *mc, const struct osw_mc *old,
-                              struct osw_decision *d)
+                              struct osw_decision *d, const struct osw_mc **warn)
 {
     const struct osw_cluster *c = in->cluster;
     bool ex = exempt(r, in->policy);
     enum osw_err err = OSW_OK;
     size_t npools = osw_cluster_pool_count(c);
-    /* Pools to warn about, by index, once the denial question is settled. */
-    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
-    const struct osw_mc **warn = calloc(npools ? npools : 1, sizeof(*warn));
-    if (!warn)
-        return OSW_ENOMEM;
     for (size_t i = 0; i < npools && err == OSW_OK; i++) {
         const struct osw_pool *p = osw_cluster_pool_at(c, i);
         if (!p->stream.len || !osw_osis_find(in->osis, p->stream))
@@ -357,21 +399,60 @@ static enum osw_err mc_rule_c(const struct osw_review *r, const struct osw_input
     if (err == OSW_OK && d->ncauses > 0) {
         osw_warn_clear(d);
         err = osw_message_invalid_causes(d, OSW_MC_KIND, view_name(r, &r->object));
-        free(warn);
-        return err;
     }
-    for (size_t i = 0; i < npools && err == OSW_OK; i++) {
-        if (warn[i])
-            err = osw_warn_conflict(d, warn[i]->name, osw_cluster_pool_at(c, i)->name);
-    }
-    free(warn);
-    for (size_t i = 0; i < npools && err == OSW_OK && mc->url.len; i++) {
+    return err;
+}
+
+/* W-URL-EQUAL of a MachineConfig request: every cached pool naming a stream
+ * whose image `mc` pins, among those selecting it. */
+static enum osw_err url_equal_mc(const struct osw_inputs *in, const struct osw_mc *mc,
+                                 struct osw_decision *d)
+{
+    const struct osw_cluster *c = in->cluster;
+    enum osw_err err = OSW_OK;
+    for (size_t i = 0; i < osw_cluster_pool_count(c) && err == OSW_OK && mc->url.len; i++) {
         const struct osw_pool *p = osw_cluster_pool_at(c, i);
         const struct osw_stream *st = p->stream.len ? osw_osis_find(in->osis, p->stream) : NULL;
         if (st && osw_str_eq(mc->url, st->os_image) &&
             osw_selector_matches(p->selector, &mc->labels))
             err = osw_warn_url_equal(d, mc->name, p->name);
     }
+    return err;
+}
+
+/* Rules C and R for a MachineConfig request (synced state, OSImageStream
+ * cached). A generated MachineConfig is never denied and warns W-RUNC only
+ * (Decision 5); another gets the first denial, or W-CONFLICT, W-RUNC and
+ * W-URL-EQUAL in that order. */
+static enum osw_err mc_rules(const struct osw_review *r, const struct osw_inputs *in,
+                             const struct osw_mc *mc, const struct osw_mc *old,
+                             struct osw_decision *d)
+{
+    struct osw_runc_judged runc = {0};
+    size_t npools = osw_cluster_pool_count(in->cluster);
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    const struct osw_mc **warn = calloc(npools ? npools : 1, sizeof(*warn));
+    if (!warn)
+        return OSW_ENOMEM;
+    enum osw_err err = mc->generated ? OSW_OK : mc_rule_c(r, in, mc, old, d, warn);
+    if (err != OSW_OK || d->verdict == OSW_VERDICT_DENIED)
+        goto out;
+    err = osw_runc_judge_mc(&runc, in, mc, old);
+    if (err == OSW_OK && !mc->generated && !exempt(r, in->policy))
+        err = osw_runc_deny(&runc, d, OSW_FIELD_CONFIG, OSW_MC_KIND, view_name(r, &r->object));
+    if (err != OSW_OK || d->verdict == OSW_VERDICT_DENIED)
+        goto out;
+    for (size_t i = 0; i < npools && err == OSW_OK; i++) {
+        if (warn[i])
+            err = osw_warn_conflict(d, warn[i]->name, osw_cluster_pool_at(in->cluster, i)->name);
+    }
+    if (err == OSW_OK)
+        err = osw_runc_warn(&runc, d, false);
+    if (err == OSW_OK && !mc->generated)
+        err = url_equal_mc(in, mc, d);
+out:
+    osw_runc_judged_free(&runc);
+    free(warn);
     return err;
 }
 
@@ -388,14 +469,15 @@ enum osw_err osw_parity_mc_validate(const struct osw_review *r, const struct osw
     if (err != OSW_OK)
         goto out;
     d->verdict = OSW_VERDICT_ALLOWED;
-    /* Generated MachineConfigs are the MCO's own: never judged here. */
-    if (mc->generated)
-        goto out;
     if (synced(in) && in->osis) {
-        err = mc_rule_c(r, in, mc, old, d);
+        err = mc_rules(r, in, mc, old, d);
         if (err != OSW_OK || d->verdict == OSW_VERDICT_DENIED)
             goto out;
     }
+    /* Generated MachineConfigs are the MCO's own: nothing else is said of
+     * them (their osImageURL is ignored, and W-SKIP is not given). */
+    if (mc->generated)
+        goto out;
     if (mc->url.len && !memmem(mc->url.ptr, mc->url.len, "@sha256:", 8))
         err = osw_warn_tag(d, mc->name);
     if (err == OSW_OK && in->cluster_mode == OSW_CLUSTER_NOT_SYNCED)
@@ -440,7 +522,16 @@ enum osw_err osw_parity_osis_validate(const struct osw_review *r, const struct o
     /* Decision 10: either side without a default gives no warning. */
     if (!from.len || !to.len || osw_str_eq(from, to))
         return OSW_OK;
-    if (is_downgrade(from, to))
+    /* Decision 12: pools that follow the default and would newly violate
+     * rule R with the new one are warned, never denied. */
+    if (synced(in)) {
+        struct osw_runc_judged runc = {0};
+        err = osw_runc_judge_default(&runc, in, from, to);
+        if (err == OSW_OK)
+            err = osw_runc_warn(&runc, d, true);
+        osw_runc_judged_free(&runc);
+    }
+    if (err == OSW_OK && is_downgrade(from, to))
         err = osw_warn_downgrade(d, from, to);
     size_t n = synced(in) ? osw_cluster_default_followers(in->cluster) : 0;
     if (err == OSW_OK && n > 0)

@@ -40,9 +40,11 @@ const char *osw_jtype_name(enum osw_jtype t)
     return "unknown";
 }
 
-/* spec.osImageURL (MachineConfig) and spec.defaultStream (OSImageStream). */
+/* spec.osImageURL (MachineConfig), spec.defaultStream (OSImageStream) and
+ * spec.config, the Ignition whose CRI-O drop-ins rule R decodes
+ * (MachineConfig; the extract keeps only the drop-ins). */
 const char *const osw_review_tree_spec_keys[OSW_REVIEW_TREE_SPEC_NKEYS + 1] = {
-    "osImageURL", "defaultStream", NULL};
+    "osImageURL", "defaultStream", "config", NULL};
 
 bool osw_review_wants_trees(const struct osw_review *r)
 {

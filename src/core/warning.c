@@ -85,6 +85,22 @@ enum osw_err osw_warn_conflict(struct osw_decision *d, struct osw_str mc, struct
     return err;
 }
 
+enum osw_err osw_warn_runc(struct osw_decision *d, struct osw_str pool)
+{
+    struct osw_buf b = OSW_BUF_INIT;
+    enum osw_err err = osw_buf_append_cstr(&b, "pool ");
+    if (err == OSW_OK)
+        err = name(&b, pool);
+    if (err == OSW_OK)
+        err = osw_buf_append_cstr(
+            &b, " targets RHEL 10 with runc as default runtime; the MCO will not render it");
+    bool kept;
+    err = push(d, &b, err, &kept);
+    if (kept)
+        d->rules |= OSW_RULE_RUNC_WARNED;
+    return err;
+}
+
 enum osw_err osw_warn_url_equal(struct osw_decision *d, struct osw_str mc, struct osw_str pool)
 {
     struct osw_buf b = OSW_BUF_INIT;
@@ -175,5 +191,5 @@ void osw_warn_clear(struct osw_decision *d)
     for (size_t i = 0; i < d->nwarnings; i++)
         free(d->warnings[i]);
     d->nwarnings = 0;
-    d->rules &= ~(unsigned)OSW_RULE_CONFLICT_WARNED;
+    d->rules &= ~(unsigned)(OSW_RULE_CONFLICT_WARNED | OSW_RULE_RUNC_WARNED);
 }

@@ -5,9 +5,11 @@
  * is tried as both) -> a snapshot. Besides memory errors it checks the
  * snapshot's invariants: MachineConfigs in merge order and found by name,
  * each pool's selection exactly the MachineConfigs its selector matches, a
- * selection reused only for an equal selector, and the effURL winner
- * selected, non-generated and with a URL, and the pool counts the warnings
- * use.
+ * selection reused only for an equal selector, the effURL winner
+ * selected, non-generated and with a URL, the pool counts the warnings use,
+ * and rule R's precomputed runc(P) and winner equal to what a walk over the
+ * selection gives, also with a selected MachineConfig left out and put back
+ * in.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +18,31 @@
 #include "yaml/yaml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The precomputed runc(P) and winner of cached selection `s` against a
+ * walk: an uncached copy of it, and each of its first MachineConfigs left
+ * out and put back in (the same name replaced by itself). */
+static void check_runc(const struct osw_cluster *c, const struct osw_selection *s)
+{
+    struct osw_selection walk = *s;
+    enum osw_tri t;
+    walk.cached = false;
+    if (osw_cluster_url_winner(c, &walk, OSW_STR_NULL, NULL) != s->winner)
+        abort();
+    if (osw_cluster_runc(c, &walk, OSW_STR_NULL, NULL, &t) != OSW_OK)
+        return;
+    if (t != s->runc)
+        abort();
+    for (size_t i = 0; i < s->n && i < 8; i++) {
+        const struct osw_mc *mc = osw_cluster_mc_at(c, s->idx[i]);
+        if (mc->name.len == 0)
+            continue;
+        if (osw_cluster_runc(c, s, mc->name, mc, &t) != OSW_OK)
+            return;
+        if (t != s->runc)
+            abort();
+    }
+}
 
 static void check_pool(const struct osw_cluster *c, size_t p)
 {
@@ -37,9 +64,11 @@ static void check_pool(const struct osw_cluster *c, size_t p)
     struct osw_selection again;
     if (osw_cluster_select(c, pool->name, pool->selector, &again) != OSW_OK)
         return;
-    if (again.n != s.n || again.owned)
+    if (again.n != s.n || again.owned || !again.cached || again.runc != s.runc ||
+        again.winner != s.winner)
         abort();
     osw_selection_free(&again);
+    check_runc(c, &s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -302,6 +302,32 @@ static void test_odd_names(void **state)
                                       "/odd-names.yaml: two?lines: allowed\n");
 }
 
+/* Rule R with the manifests' MachineConfigs as the cluster state: the worker
+ * (a CREATE) is denied for itself and for infra, which follows it; infra is
+ * denied for itself; the MachineConfig gets no denial line. */
+static void test_runc(void **state)
+{
+    (void)state;
+    static struct result r;
+    run(&r, NULL, "--osimagestream-file", OSIS, CHECKD "/runc.yaml", NULL);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(count_lines(r.out), 3);
+    assert_contains(r.out, "worker: denied: MachineConfigPool.machineconfiguration.openshift.io "
+                           "\"worker\" is invalid: [spec.osImageStream.name: Forbidden: "
+                           "MachineConfigPool worker targets a RHEL 10 OS image where runc is "
+                           "not available. To unblock, migrate to crun by removing any "
+                           "ContainerRuntimeConfig that sets defaultRuntime to runc, and removing "
+                           "any MachineConfig that sets default_runtime = \"runc\" in CRI-O "
+                           "configuration under /etc/crio/crio.conf.d/, spec.osImageStream.name: "
+                           "Forbidden: MachineConfigPool infra targets a RHEL 10 OS image");
+    assert_contains(r.out, "infra: denied: MachineConfigPool.machineconfiguration.openshift.io "
+                           "\"infra\" is invalid: spec.osImageStream.name: Forbidden: "
+                           "MachineConfigPool infra targets a RHEL 10 OS image");
+    assert_contains(r.out, "rhel9-pool: allowed\n");
+    assert_true(strstr(r.out, "99-worker-runc: denied") == NULL);
+    assert_string_equal(r.err, "");
+}
+
 static void test_stdin(void **state)
 {
     (void)state;
@@ -397,11 +423,17 @@ static void test_flags(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_allowed),        cmocka_unit_test(test_denied),
-        cmocka_unit_test(test_no_pools_warns), cmocka_unit_test(test_api_list),
-        cmocka_unit_test(test_directory),      cmocka_unit_test(test_server_400_is_denied),
-        cmocka_unit_test(test_odd_names),      cmocka_unit_test(test_stdin),
-        cmocka_unit_test(test_bad_manifests),  cmocka_unit_test(test_bad_osimagestream),
+        cmocka_unit_test(test_allowed),
+        cmocka_unit_test(test_denied),
+        cmocka_unit_test(test_no_pools_warns),
+        cmocka_unit_test(test_api_list),
+        cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_server_400_is_denied),
+        cmocka_unit_test(test_odd_names),
+        cmocka_unit_test(test_runc),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_bad_manifests),
+        cmocka_unit_test(test_bad_osimagestream),
         cmocka_unit_test(test_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

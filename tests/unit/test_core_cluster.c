@@ -5,7 +5,8 @@
  * by name), a later object replacing an earlier one of the same name,
  * precomputed selections, reuse of a cached pool's selection only when the
  * selector is equal, and the effURL winner with a MachineConfig left out or
- * put in, as the MachineConfig mirror of rule C needs.
+ * put in, as the MachineConfig mirror of rule C needs; runc(P) precomputed
+ * per pool and recomputed with a MachineConfig left out or put in (rule R).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -211,6 +212,104 @@ static void test_extract_types(void **state)
     json_decref(o);
 }
 
+/* A MachineConfig with role `role` and one drop-in at `path` setting
+ * `runtime` (NULL: an https:// source, undecodable). */
+static struct osw_mc *dropin_mc(const char *name, const char *role, const char *path,
+                                const char *runtime)
+{
+    char src[256];
+    if (runtime)
+        snprintf(src, sizeof(src), "data:,%%5Bcrio.runtime%%5D%%0Adefault_runtime%%3D%%22%s%%22",
+                 runtime);
+    else
+        snprintf(src, sizeof(src), "https://example.com/x.conf");
+    json_t *o = json_pack("{s:{s:s, s:{s:s}}, s:{s:{s:{s:[{s:s, s:{s:s}}]}}}}", "metadata", "name",
+                          name, "labels", "machineconfiguration.openshift.io/role", role, "spec",
+                          "config", "storage", "files", "path", path, "contents", "source", src);
+    assert_non_null(o);
+    struct osw_mc *m = NULL;
+    struct osw_errbuf eb;
+    assert_int_equal(osw_mc_extract(o, &m, &eb), OSW_OK);
+    json_decref(o);
+    return m;
+}
+
+#define D "/etc/crio/crio.conf.d/"
+
+static void test_runc(void **state)
+{
+    (void)state;
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    add_mc(b, dropin_mc("00-worker-crun", "worker", D "00-default", "crun"));
+    add_mc(b, dropin_mc("99-worker-runc", "worker", D "99-runc.conf", "runc"));
+    add_mc(b, dropin_mc("10-infra-crun", "infra", D "00-default", "crun"));
+    /* 70 MachineConfigs without drop-ins: a selection past the stack array. */
+    for (int i = 0; i < 70; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "50-filler-%02d", i);
+        struct osw_mc *m = mc(name, "infra", NULL, false);
+        assert_null(m->crio); /* no drop-in: nothing kept */
+        add_mc(b, m);
+    }
+    add_pool(b, pool("{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL_ROLE("\"worker\"") "}}"));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL_ROLE(
+                    "\"worker\",\"infra\"") "}}"));
+    struct osw_cluster *c = NULL;
+    assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
+    osw_cluster_builder_free(b);
+
+    /* infra: worker's first (runc at 99-runc.conf wins path order). */
+    struct osw_selection s = osw_cluster_pool_selection(c, 0);
+    assert_true(s.cached);
+    assert_int_equal(s.n, 73);
+    assert_int_equal(s.runc, OSW_TRI_TRUE);
+    enum osw_tri t = OSW_TRI_UNKNOWN;
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_NULL, NULL, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_TRUE);
+    /* Left out, the runc MachineConfig no longer counts. */
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_LIT("99-worker-runc"), NULL, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_FALSE);
+    /* Put in, a crun drop-in later in path order wins; an undecodable one
+     * makes the answer unknown; one at the same path earlier in merge order
+     * loses to the cached runc. */
+    struct osw_mc *zz = dropin_mc("99-worker-zz", "worker", D "99-zz.conf", "crun");
+    struct osw_mc *bad = dropin_mc("98-infra-bad", "infra", D "01-x.conf", NULL);
+    struct osw_mc *early = dropin_mc("01-worker-early", "worker", D "99-runc.conf", "crun");
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_NULL, zz, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_FALSE);
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_NULL, bad, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_UNKNOWN);
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_NULL, early, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_TRUE);
+    /* Replacing the runc MachineConfig by a crun one of the same name. */
+    struct osw_mc *same = dropin_mc("99-worker-runc", "worker", D "99-runc.conf", "crun");
+    assert_int_equal(osw_cluster_runc(c, &s, same->name, same, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_FALSE);
+
+    /* A selector equal to the cached worker's borrows its precomputed runc. */
+    struct osw_pool *w =
+        pool("{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL_ROLE("\"worker\"") "}}");
+    assert_int_equal(osw_cluster_select(c, w->name, w->selector, &s), OSW_OK);
+    assert_true(s.cached);
+    assert_int_equal(s.runc, OSW_TRI_TRUE);
+    osw_selection_free(&s);
+    /* Another selector (role infra only) computes afresh: crun. */
+    struct osw_pool *i =
+        pool("{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL_ROLE("\"infra\"") "}}");
+    assert_int_equal(osw_cluster_select(c, i->name, i->selector, &s), OSW_OK);
+    assert_false(s.cached);
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_NULL, NULL, &t), OSW_OK);
+    assert_int_equal(t, OSW_TRI_FALSE);
+    osw_selection_free(&s);
+    osw_pool_unref(w);
+    osw_pool_unref(i);
+    osw_mc_unref(zz);
+    osw_mc_unref(bad);
+    osw_mc_unref(early);
+    osw_mc_unref(same);
+    osw_cluster_unref(c);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -233,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_pools),
         cmocka_unit_test(test_select_reuse),
         cmocka_unit_test(test_extract_types),
+        cmocka_unit_test(test_runc),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,7 +131,7 @@ static void test_admit_survives_every_allocation_failure(void **state)
     memcpy(body, rev, head);
     const char *from = "\"rhel-10\"", *to = "\"rhel\\u002d10\"";
     size_t nf = strlen(from), nt = strlen(to);
-    memcpy(body + head, to, nt);
+    memcpy(body + head, to, nt); // NOLINT(bugprone-not-null-terminated-result): a sized body
     memcpy(body + head + nt, esc + nf, rev_len - head - nf);
     size_t body_len = rev_len - nf + nt;
     for (int reader = 0; reader < 2; reader++)
@@ -142,10 +142,17 @@ static void test_admit_survives_every_allocation_failure(void **state)
     free(rev);
 }
 
-#define G   "machineconfiguration.openshift.io"
-#define ENV "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-#define SEL "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"worker\"}}"
-#define URL "quay.io/example/os:1"
+#define G        "machineconfiguration.openshift.io"
+#define ENV      "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+#define SEL      "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"worker\"}}"
+#define URL      "quay.io/example/os:1"
+#define SEL_RUNC "\"machineConfigSelector\":{\"matchLabels\":{\"" G "/role\":\"runc\"}}"
+#define RUNC_FILE                                                                                  \
+    "{\"path\":\"/etc/crio/crio.conf.d/99-runc.conf\",\"contents\":{\"source\":"                   \
+    "\"data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22\"}}"
+#define CRUN_FILE                                                                                  \
+    "{\"path\":\"/etc/crio/crio.conf.d/99-zz.conf\",\"contents\":{\"source\":"                     \
+    "\"data:;base64,W2NyaW8ucnVudGltZV0KZGVmYXVsdF9ydW50aW1lPSJjcnVuIgo=\"}}"
 
 static struct osw_cluster *parity_cluster(void)
 {
@@ -153,9 +160,10 @@ static struct osw_cluster *parity_cluster(void)
         "{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL
         ",\"osImageStream\":{\"name\":\"rhel-10\"}}}",
         "{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL "}}",
+        "{\"metadata\":{\"name\":\"rpool\"},\"spec\":{" SEL_RUNC "}}",
     };
     struct osw_cluster_builder *b = osw_cluster_builder_new();
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         json_t *j = json_loads(pools[i], 0, NULL);
         struct osw_pool *p;
         assert_int_equal(osw_pool_extract(j, &p, NULL), OSW_OK);
@@ -163,14 +171,22 @@ static struct osw_cluster *parity_cluster(void)
         osw_pool_unref(p);
         json_decref(j);
     }
-    json_t *j = json_loads("{\"metadata\":{\"name\":\"99-url\",\"labels\":{\"" G
-                           "/role\":\"worker\"}},\"spec\":{\"osImageURL\":\"" URL "\"}}",
-                           0, NULL);
-    struct osw_mc *m;
-    assert_int_equal(osw_mc_extract(j, &m, NULL), OSW_OK);
-    assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
-    osw_mc_unref(m);
-    json_decref(j);
+    static const char *const mcs[] = {
+        "{\"metadata\":{\"name\":\"99-url\",\"labels\":{\"" G
+        "/role\":\"worker\"}},\"spec\":{\"osImageURL\":\"" URL "\"}}",
+        /* rule R: runc for the custom pool rpool, which inherits rhel-10 */
+        "{\"metadata\":{\"name\":\"50-runc\",\"labels\":{\"" G
+        "/role\":\"runc\"}},\"spec\":{\"config\":{\"storage\":{\"files\":[" RUNC_FILE "]}}}}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *j = json_loads(mcs[i], 0, NULL);
+        struct osw_mc *m;
+        assert_non_null(j);
+        assert_int_equal(osw_mc_extract(j, &m, NULL), OSW_OK);
+        assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
+        osw_mc_unref(m);
+        json_decref(j);
+    }
     struct osw_cluster *c;
     assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
     osw_cluster_builder_free(b);
@@ -204,6 +220,16 @@ static void test_parity_survives_every_allocation_failure(void **state)
             "\",\"resource\":\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":"
             "\"99-zz\",\"labels\":{\"" G "/role\":\"worker\"}},\"spec\":{\"osImageURL\":"
             "\"q/x:2\"}}}}",
+        /* rule R: a crun MachineConfig lifting rpool's kept violation */
+        ENV "\"uid\":\"u\",\"operation\":\"CREATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"machineconfigs\"},\"object\":{\"metadata\":{\"name\":"
+            "\"99-zz\",\"labels\":{\"" G "/role\":\"runc\"}},\"spec\":{\"config\":{"
+            "\"storage\":{\"files\":[" CRUN_FILE "]}}}}}}",
+        /* rule R: a new custom pool inheriting rhel-10 with runc: denied */
+        ENV "\"uid\":\"u\",\"operation\":\"CREATE\",\"resource\":{\"group\":\"" G
+            "\",\"resource\":\"machineconfigpools\"},\"object\":{\"metadata\":{\"name\":"
+            "\"rpool2\"},\"spec\":{\"machineConfigSelector\":{\"matchExpressions\":[{"
+            "\"key\":\"" G "/role\",\"operator\":\"In\",\"values\":[\"runc\"]}]}}}}}",
         /* OSImageStream default downgrade */
         ENV "\"uid\":\"u\",\"operation\":\"UPDATE\",\"resource\":{\"group\":\"" G
             "\",\"resource\":\"osimagestreams\"},\"object\":{\"spec\":{\"defaultStream\":"
@@ -220,11 +246,99 @@ static void test_parity_survives_every_allocation_failure(void **state)
     free(osis);
 }
 
+/* A worker MachineConfig `i` with one drop-in (runc for even i, crun for
+ * odd), extracted with the allocator failing after `n` calls (-1: never).
+ * Returns OSW_OK or OSW_ENOMEM. */
+static enum osw_err dropin_mc(int i, long n, struct osw_mc **out)
+{
+    char name[32], path[64];
+    snprintf(name, sizeof(name), "mc-%03d", i);
+    snprintf(path, sizeof(path), "/etc/crio/crio.conf.d/%03d.conf", i);
+    json_t *o = json_pack("{s:{s:s, s:{s:s}}, s:{s:{s:{s:[{s:s, s:{s:s}}]}}}}", "metadata", "name",
+                          name, "labels", G "/role", "worker", "spec", "config", "storage", "files",
+                          "path", path, "contents", "source",
+                          i % 2 ? "data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22crun%22"
+                                : "data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22");
+    assert_non_null(o);
+    failed = false;
+    countdown = n;
+    enum osw_err err = osw_mc_extract(o, out, NULL);
+    countdown = -1;
+    json_decref(o);
+    return err;
+}
+
+/* Rule R's precomputation and recomputation: the drop-in extract, runc(P)
+ * for a pool selecting 70 MachineConfigs with drop-ins (past every stack
+ * array) at build time, and with a MachineConfig left out and put in. */
+static void test_runc_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    struct osw_mc *m = NULL;
+    long n = 0;
+    for (; dropin_mc(0, n, &m) == OSW_ENOMEM; n++)
+        assert_null(m);
+    assert_false(failed);
+    assert_true(n > 0);
+    assert_non_null(m->crio);
+    osw_mc_unref(m);
+
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    for (int i = 0; i < 70; i++) {
+        assert_int_equal(dropin_mc(i, -1, &m), OSW_OK);
+        assert_int_equal(osw_cluster_builder_add_mc(b, m), OSW_OK);
+        osw_mc_unref(m);
+    }
+    json_t *j = json_loads("{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL "}}", 0, NULL);
+    struct osw_pool *p;
+    assert_int_equal(osw_pool_extract(j, &p, NULL), OSW_OK);
+    json_decref(j);
+    assert_int_equal(osw_cluster_builder_add_pool(b, p), OSW_OK);
+    osw_pool_unref(p);
+    struct osw_cluster *c = NULL;
+    for (n = 0;; n++) {
+        failed = false;
+        countdown = n;
+        enum osw_err err = osw_cluster_build(b, &c);
+        countdown = -1;
+        if (!failed) {
+            assert_int_equal(err, OSW_OK);
+            break;
+        }
+        assert_int_equal(err, OSW_ENOMEM);
+        assert_null(c);
+    }
+    osw_cluster_builder_free(b);
+    struct osw_selection s = osw_cluster_pool_selection(c, 0);
+    assert_int_equal(s.n, 70);
+    assert_int_equal(s.runc, OSW_TRI_FALSE); /* 069.conf: crun */
+    struct osw_mc *extra = NULL;
+    assert_int_equal(dropin_mc(70, -1, &extra), OSW_OK); /* 070.conf: runc */
+    for (n = 0;; n++) {
+        enum osw_tri t = OSW_TRI_UNKNOWN;
+        failed = false;
+        countdown = n;
+        enum osw_err err = osw_cluster_runc(c, &s, OSW_STR_LIT("mc-001"), extra, &t);
+        countdown = -1;
+        if (!failed) {
+            assert_int_equal(err, OSW_OK);
+            assert_int_equal(t, OSW_TRI_TRUE);
+            break;
+        }
+        assert_int_equal(err, OSW_ENOMEM);
+        assert_int_equal(t, OSW_TRI_UNKNOWN); /* untouched */
+    }
+    assert_true(n > 0);
+    osw_mc_unref(extra);
+    osw_cluster_unref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admit_survives_every_allocation_failure),
         cmocka_unit_test(test_parity_survives_every_allocation_failure),
+        cmocka_unit_test(test_runc_survives_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * in and the exact answer out, so a new case needs no C. Each case runs
  * through osw_admit() with both readers (they must agree byte for byte), and
  * every mutation that patches is applied and mutated again, which must then
- * yield no patch (idempotency).
+ * yield no patch (idempotency). The rule R cases (r*.json) are written by
+ * tests/golden/gen_runc.py, which spells their answers from CONTRACT.md.
  *
  * Case format:
  *   "endpoint": "validate" | "mutate"
