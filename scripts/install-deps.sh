@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libssl-dev
-  libgnutls28-dev libcurl4-openssl-dev libcmocka-dev libyaml-dev)
+  libgnutls28-dev libcurl4-openssl-dev libcmocka-dev libyaml-dev zlib1g-dev)
 test_pkgs=(python3 curl clang libclang-rt-14-dev valgrind prometheus util-linux)
 bench_pkgs=(wrk linux-perf)
 
