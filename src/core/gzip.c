@@ -150,6 +150,22 @@ static enum osw_err inflate_member(z_stream *zs, const unsigned char *s, size_t 
     return OSW_OK;
 }
 
+/* zlib allocates through the project's malloc, so that the failing-allocator
+ * tests reach its failures too (a shared libz calls libc's directly). */
+static voidpf zalloc(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    if (size && items > SIZE_MAX / size)
+        return Z_NULL;
+    return malloc((size_t)items * size);
+}
+
+static void zfree(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    free(p);
+}
+
 enum osw_err osw_gzip_decode(const void *in, size_t len, size_t max, struct osw_buf *out)
 {
     const unsigned char *s = in;
@@ -159,6 +175,8 @@ enum osw_err osw_gzip_decode(const void *in, size_t len, size_t max, struct osw_
     /* Go's NewReader fails on an empty input (io.EOF). */
     if (!s || len == 0)
         return OSW_EINVAL;
+    zs.zalloc = zalloc;
+    zs.zfree = zfree;
     int rc = inflateInit2(&zs, -MAX_WBITS);
     if (rc != Z_OK)
         return rc == Z_MEM_ERROR ? OSW_ENOMEM : OSW_EINVAL;
