@@ -155,8 +155,8 @@ static enum osw_err inflate_member(z_stream *zs, const unsigned char *s, size_t 
 static voidpf zalloc(voidpf opaque, uInt items, uInt size)
 {
     (void)opaque;
-    if (size && items > SIZE_MAX / size)
-        return Z_NULL;
+    if (items == 0 || size == 0 || items > SIZE_MAX / size)
+        return Z_NULL; /* zlib never asks for nothing */
     return malloc((size_t)items * size);
 }
 

@@ -126,7 +126,7 @@ static enum osw_err hash_insert(struct parser *p, struct node *n)
 {
     if ((p->nused + 1) * 2 > p->nslots) {
         size_t ns = p->nslots ? p->nslots * 2 : 64;
-        struct node **slots = calloc(ns, sizeof(*slots));
+        struct node **slots = calloc(ns, sizeof(struct node *));
         if (!slots)
             return OSW_ENOMEM;
         for (size_t i = 0; i < p->nslots; i++) {
