@@ -28,7 +28,9 @@ enum osw_toml_found {
  * the document that equals path[0] ignoring ASCII case, at the root, must be
  * a table; within those, every key matching path[1] likewise, and so on; a
  * key matching the last element must be a string. All such strings must be
- * equal (two spellings with different values are undecodable).
+ * equal (two spellings with different values are undecodable). Folding is
+ * ASCII only; Go's EqualFold also folds U+212A to k and U+017F to s, so keep
+ * those two letters out of `path` (crio.runtime.default_runtime has none).
  * *found receives the answer; on OSW_TOML_STRING the string is appended to
  * `value` (owned by the caller, freed with osw_buf_free whatever happens; it
  * may contain NUL from a \u0000 escape: use value->len).

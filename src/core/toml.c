@@ -95,7 +95,12 @@ static size_t hash_key(const struct node *parent, const char *k, size_t n)
         h ^= (unsigned char)k[i];
         h *= 1099511628211ull;
     }
-    h ^= h >> 32;
+    /* FNV's multiply only moves bits upwards: mix before using low bits. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return (size_t)h;
 }
 
