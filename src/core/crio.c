@@ -200,10 +200,20 @@ enum osw_err osw_crio_extract_build(const json_t *mc, struct osw_crio_extract **
 
     const json_t *files = files_of(mc, &bad);
     size_t nfiles = json_array_size(files);
-    c = nfiles ? calloc(nfiles, sizeof(*c)) : NULL;
-    if (nfiles && !c)
+    /* Shape checks and a count first: nothing is allocated for an
+     * undecodable MachineConfig or for its other files. */
+    for (size_t i = 0; i < nfiles && !bad; i++)
+        n += is_dropin(json_array_get(files, i), &bad);
+    if (bad || n > OSW_CRIO_MAX_DROPINS) {
+        err = pack(c, 0, true, out);
+        goto out;
+    }
+    c = n ? calloc(n, sizeof(*c)) : NULL;
+    if (n && !c)
         return OSW_ENOMEM;
-    for (size_t i = 0; i < nfiles && !bad; i++) {
+    size_t want = n;
+    n = 0;
+    for (size_t i = 0; i < nfiles && n < want; i++) {
         const json_t *f = json_array_get(files, i);
         if (!is_dropin(f, &bad))
             continue;
@@ -213,10 +223,6 @@ enum osw_err osw_crio_extract_build(const json_t *mc, struct osw_crio_extract **
                              .index = i,
                              .contents = json_object_get(f, "contents")};
         n++;
-    }
-    if (bad || n > OSW_CRIO_MAX_DROPINS) {
-        err = pack(c, 0, true, out);
-        goto out;
     }
     if (n > 1)
         qsort(c, n, sizeof(*c), cand_cmp);
