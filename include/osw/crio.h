@@ -50,7 +50,8 @@ struct osw_crio_extract {
 
 /* Builds the extract of the MachineConfig object `mc` (borrowed for the
  * call; nothing of it is kept). A malformed MachineConfig is not an error:
- * it gives an extract with `undecodable` set. *out receives an extract the
+ * it gives an extract with `undecodable` set (also when `mc`, or a non-null
+ * `spec`, is not an object). *out receives an extract the
  * caller owns (osw_crio_extract_free). Returns OSW_OK or OSW_ENOMEM (then
  * *out is NULL). */
 enum osw_err osw_crio_extract_build(const json_t *mc, struct osw_crio_extract **out);
