@@ -370,7 +370,7 @@ out:
 /* The `message` of a metav1.Status body, else the start of the body. */
 static void status_message(const struct call *k, long status, struct osw_errbuf *eb)
 {
-    json_t *j = k->buf ? json_loadb(k->buf, k->len, 0, NULL) : NULL;
+    json_t *j = k->buf ? json_loadb(k->buf, k->len, JSON_DECODE_INT_AS_REAL, NULL) : NULL;
     const char *msg = json_string_value(json_object_get(j, "message"));
     char text[300];
     snprintf(text, sizeof(text), "%s", msg ? msg : (k->buf ? k->buf : ""));

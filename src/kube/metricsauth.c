@@ -156,7 +156,7 @@ static bool post_review(struct osw_mauth *a, const char *path, json_t *req, json
             (struct osw_log_field[]){OSW_LOGF_CSTR("path", path), OSW_LOGF_INT("code", status)}, 2);
         goto out;
     }
-    *answer = json_loadb(body, body_len, 0, NULL);
+    *answer = json_loadb(body, body_len, JSON_DECODE_INT_AS_REAL, NULL);
     ok = json_is_object(*answer);
 out:
     if (json != NULL) {

@@ -121,7 +121,7 @@ static const char *status_reason(long status)
 /* The `message` of a Status body, or the body's first bytes. */
 static void body_message(const char *body, size_t len, char *out, size_t cap)
 {
-    json_t *j = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *j = body && len ? json_loadb(body, len, JSON_DECODE_INT_AS_REAL, NULL) : NULL;
     const char *msg = json_string_value(json_object_get(j, "message"));
     if (msg)
         snprintf(out, cap, "%s", msg);
@@ -217,7 +217,8 @@ static struct outcome list_page(struct osw_reflector *r, const char *path, char 
         goto out;
     }
     json_error_t jerr;
-    root = json_loadb(c.body.data ? c.body.data : "", c.body.len, JSON_ALLOW_NUL, &jerr);
+    root = json_loadb(c.body.data ? c.body.data : "", c.body.len,
+                      JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
     const json_t *items = json_object_get(root, "items");
     const json_t *meta = json_object_get(root, "metadata");
     const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));

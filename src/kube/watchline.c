@@ -156,7 +156,7 @@ enum osw_err osw_watchline_decode(const char *line, size_t len, struct osw_watch
     enum osw_err err = OSW_OK;
 
     memset(ev, 0, sizeof(*ev));
-    json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    json_t *root = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
     if (!root) {
         if (json_error_code(&jerr) == json_error_out_of_memory)
             return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory decoding a watch line");
@@ -178,14 +178,18 @@ enum osw_err osw_watchline_decode(const char *line, size_t len, struct osw_watch
         goto out;
     }
     if (ev->type == OSW_WATCH_ERROR) {
+        /* Numbers are decoded as doubles (JSON_DECODE_INT_AS_REAL, so that an
+         * object holding an integer past 64 bits is still an event): the code
+         * must be a whole number of a sane size. */
         const json_t *code = json_object_get(object, "code");
-        if (code && !json_is_integer(code)) {
+        double cv = json_is_number(code) ? json_number_value(code) : 0.5;
+        if (code && !(cv >= -1e9 && cv <= 1e9 && cv == (double)(long long)cv)) {
             err = osw_errbuf_set(eb, OSW_EBADOBJ,
                                  "ERROR watch event whose Status code is not "
                                  "an integer");
             goto out;
         }
-        ev->code = code ? json_integer_value(code) : 0;
+        ev->code = code ? (long long)cv : 0;
         ev->message = json_string_value(json_object_get(object, "message"));
     } else {
         const char *rv = json_string_value(

@@ -173,6 +173,26 @@ static void lines_that_are_not_events(void **state)
     expect_bad("{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":5}}}",
                OSW_EBADOBJ, "resourceVersion");
     expect_bad("{\"type\":\"ERROR\",\"object\":{\"code\":\"410\"}}", OSW_EBADOBJ, "integer");
+    expect_bad("{\"type\":\"ERROR\",\"object\":{\"code\":410.5}}", OSW_EBADOBJ, "integer");
+}
+
+/* Go writes float64 fields past 2^63 as plain integers: such an object is
+ * still an event, and an ERROR's code is still read. */
+static void big_integers_are_numbers(void **state)
+{
+    (void)state;
+    struct osw_watch_event ev;
+    const char *l = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"7\"},"
+                    "\"spec\":{\"x\":18446744073709552000}}}";
+    assert_int_equal(osw_watchline_decode(l, strlen(l), &ev, NULL), OSW_OK);
+    assert_int_equal(ev.type, OSW_WATCH_ADDED);
+    assert_string_equal(ev.resource_version, "7");
+    osw_watchline_event_free(&ev);
+    const char *e = "{\"type\":\"ERROR\",\"object\":{\"code\":410,\"message\":\"gone\"}}";
+    assert_int_equal(osw_watchline_decode(e, strlen(e), &ev, NULL), OSW_OK);
+    assert_int_equal(ev.type, OSW_WATCH_ERROR);
+    assert_int_equal(ev.code, 410);
+    osw_watchline_event_free(&ev);
 }
 
 static void error_without_code(void **state)
@@ -200,6 +220,7 @@ int main(void)
         cmocka_unit_test(handler_can_stop),
         cmocka_unit_test(lines_that_are_not_events),
         cmocka_unit_test(error_without_code),
+        cmocka_unit_test(big_integers_are_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
