@@ -502,11 +502,10 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
             conn_unlink(srv, sc);
             if (sc->tls && !sc->handshake_done)
                 log_handshake_failure(srv, conn);
-            /* Nothing of GnuTLS may reach `sc` once it is freed. */
-            const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-            if (ci != NULL && ci->tls_session != NULL)
-                gnutls_db_set_ptr((gnutls_session_t)ci->tls_session, NULL);
+            /* No GnuTLS callback can reach `sc` after this: libmicrohttpd
+             * 0.9.75 has already freed the session (gnutls_deinit) when it
+             * sends CLOSED, so the session must not be touched here either
+             * (valgrind: an invalid write through gnutls_db_set_ptr). */
             osw_certpair_unref(sc->pair);
             free(sc);
         }
