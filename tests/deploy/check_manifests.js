@@ -595,6 +595,24 @@ function checkAlerts(objs, errs) {
     if (!url.endsWith(`docs/operations.md#${a.alert.toLowerCase()}`)) errs.push(`PrometheusRule: ${a.alert} runbook_url must point to docs/operations.md#${a.alert.toLowerCase()}`);
     if (!(a.annotations || {}).summary || !(a.annotations || {}).description) errs.push(`PrometheusRule: ${a.alert} needs summary and description`);
   }
+  // The alerts on the API server's webhook metrics select the entries by
+  // name: failed calls of every Fail entry reject writes, those of every
+  // Ignore entry let them through. A renamed or new entry must follow.
+  const entries = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].flatMap((k) => find(objs, k).flatMap((c) => c.webhooks || []));
+  for (const [alertName, policy] of [['OSStreamWebhookCallsFailing', 'Fail'], ['OSStreamWebhookFailingOpen', 'Ignore']]) {
+    const a = alerts.find((x) => x.alert === alertName);
+    if (!a) continue;
+    const m = /name=~`([^`]*)`/.exec(a.expr || '');
+    if (!m) {
+      errs.push(`PrometheusRule: ${alertName} must select the webhooks with name=~\`...\``);
+      continue;
+    }
+    const re = new RegExp(`^(?:${m[1]})$`); // PromQL regexes are anchored
+    for (const h of entries) {
+      const want = h.failurePolicy === policy;
+      if (re.test(h.name) !== want) errs.push(`PrometheusRule: ${alertName} ${want ? 'misses' : 'selects'} webhook ${h.name} (failurePolicy ${h.failurePolicy})`);
+    }
+  }
 }
 
 // The registration, entry by entry (deploy/base/*webhookconfiguration.yaml
@@ -1033,6 +1051,8 @@ function selfTest(rendered, reg) {
     ['alert missing', (o) => { const r = alerts(o); r.splice(r.findIndex((a) => a.alert === 'OSStreamWebhookCallsFailing'), 1); }, /alert OSStreamWebhookCallsFailing missing/],
     ['runbook', (o) => { alerts(o)[0].annotations.runbook_url = 'https://example.com'; }, /runbook_url must point/],
     ['severity', (o) => { delete alerts(o)[0].labels; }, /has no severity/],
+    ['alert misses an entry', (o) => { const a = alerts(o).find((x) => x.alert === 'OSStreamWebhookCallsFailing'); a.expr = a.expr.replace('|delete-guard', ''); }, /CallsFailing misses webhook delete-guard\./],
+    ['alert selects a Fail entry', (o) => { const a = alerts(o).find((x) => x.alert === 'OSStreamWebhookFailingOpen'); a.expr = a.expr.replace('(mutate|', '(validate|mutate|'); }, /FailingOpen selects webhook validate\./],
   ];
   const pdbCase = ['pdb', (o) => { get(o, 'PodDisruptionBudget').spec.minAvailable = 2; }, /minAvailable must be 1/];
   const authOnCase = ['metrics auth on', (o) => { podOf(o).containers[0].args.push('--metrics-auth=kubernetes'); }, /--metrics-auth must stay none/];
