@@ -6,9 +6,15 @@
 // paths), the RBAC grants each subject exactly what it needs (the webhook:
 // list+watch on osimagestreams, create on tokenreviews and
 // subjectaccessreviews; the monitoring stack: discovery in the namespace and
-// get on /metrics), the webhooks' matchConditions (evaluated with a CEL
-// implementation) let through exactly the requests they should and never
-// fail to evaluate, the pod meets the "restricted" Pod Security level and
+// get on /metrics), the webhook registration is exactly the one
+// deploy/base/validatingwebhookconfiguration.yaml explains (one validating
+// entry per kind: pools that set or change a stream, other pool writes,
+// MachineConfigs, OSImageStream DELETE, OSImageStream defaultStream
+// changes; one mutating entry for pools; each with its failurePolicy), the
+// rules and matchConditions (evaluated with a CEL implementation) send each
+// entry exactly the requests they should, the deletion guard sees every
+// OSImageStream DELETE with failurePolicy Fail, no condition ever fails to
+// evaluate, the alerts select the entries by failurePolicy, the pod meets the "restricted" Pod Security level and
 // OpenShift's restricted-v2 SCC, the NetworkPolicies select the pods and
 // open exactly the admission port, the metrics port (to monitoring) and
 // egress to the API server, OpenShift places the replicas on control-plane
@@ -806,6 +812,11 @@ function checkMatchConditions(objs, hooks, errs) {
   const arg = ((dep && dep.spec.template.spec.containers[0].args) || []).find((a) => a.startsWith('--exempt-namespace='));
   const exempt = arg === undefined ? EXEMPT_NS : arg.slice('--exempt-namespace='.length);
   if (exempt !== EXEMPT_NS) errs.push(`Deployment: --exempt-namespace is ${JSON.stringify(exempt)}, but the matchConditions skip service accounts of ${EXEMPT_NS}`);
+  // The delete-guard entry is registered for the guard: the flag must keep it on.
+  const guardArg = ((dep && dep.spec.template.spec.containers[0].args) || []).find((a) => a.startsWith('--deny-osimagestream-delete'));
+  if (guardArg !== undefined && guardArg !== '--deny-osimagestream-delete' && guardArg !== '--deny-osimagestream-delete=true') {
+    errs.push(`Deployment: ${guardArg} turns off the deletion guard the delete-guard webhook entry is registered for`);
+  }
   const all = [];
   for (const [kind, cfg] of Object.entries(hooks)) {
     for (const hook of cfg.webhooks || []) {
@@ -1020,6 +1031,7 @@ function selfTest(rendered, reg) {
     ['generated machineconfigs sent', (o) => { vhook(o, 'machineconfigs.').matchConditions.shift(); }, /cel: machineconfigs\.\S+ is called for 'generated machineconfig by a user'/],
     ['MCO pool writes sent', (o) => { vhook(o, 'pools.').matchConditions.pop(); }, /cel: pools\.\S+ is called for 'MCO update on the default stream'/],
     ['exempt prefix without colon', (o) => { const c = vhook(o, 'machineconfigs.').matchConditions[1]; c.expression = c.expression.replace('operator:', 'operator'); }, /cel: machineconfigs\.\S+ is skipped for 'machineconfig of a look-alike namespace'/],
+    ['guard turned off', (o) => { podOf(o).containers[0].args.push('--deny-osimagestream-delete=false'); }, /turns off the deletion guard/],
     ['exempt namespace drift', (o) => { const c = podOf(o).containers[0]; c.args = c.args.map((a) => (a.startsWith('--exempt-namespace=') ? '--exempt-namespace=openshift-other' : a)); }, /--exempt-namespace is "openshift-other"/],
     ['pool condition on CREATE reads oldObject', (o) => { vhook(o, 'pools.').matchConditions[0].expression = '!(oldObject.spec.osImageStream == object.spec.osImageStream)'; }, /cel: .*pools\.\S+ condition not-a-stream-change does not evaluate to a bool for 'create/],
     ['no delete guard', (o) => { const v = get(o, 'ValidatingWebhookConfiguration'); v.webhooks = v.webhooks.filter((h) => h !== vhook(o, 'delete-guard.')); }, /deletion guard: 'osimagestream delete' reaches no webhook with failurePolicy Fail/],
