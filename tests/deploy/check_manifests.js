@@ -6,9 +6,15 @@
 // paths), the RBAC grants each subject exactly what it needs (the webhook:
 // list+watch on osimagestreams, create on tokenreviews and
 // subjectaccessreviews; the monitoring stack: discovery in the namespace and
-// get on /metrics), the webhooks' matchConditions (evaluated with a CEL
-// implementation) let through exactly the requests they should and never
-// fail to evaluate, the pod meets the "restricted" Pod Security level and
+// get on /metrics), the webhook registration is exactly the one
+// deploy/base/validatingwebhookconfiguration.yaml explains (one validating
+// entry per kind: pools that set or change a stream, other pool writes,
+// MachineConfigs, OSImageStream DELETE, OSImageStream defaultStream
+// changes; one mutating entry for pools; each with its failurePolicy), the
+// rules and matchConditions (evaluated with a CEL implementation) send each
+// entry exactly the requests they should, the deletion guard sees every
+// OSImageStream DELETE with failurePolicy Fail, no condition ever fails to
+// evaluate, the alerts select the entries by failurePolicy, the pod meets the "restricted" Pod Security level and
 // OpenShift's restricted-v2 SCC, the NetworkPolicies select the pods and
 // open exactly the admission port, the metrics port (to monitoring) and
 // egress to the API server, OpenShift places the replicas on control-plane
@@ -595,78 +601,192 @@ function checkAlerts(objs, errs) {
     if (!url.endsWith(`docs/operations.md#${a.alert.toLowerCase()}`)) errs.push(`PrometheusRule: ${a.alert} runbook_url must point to docs/operations.md#${a.alert.toLowerCase()}`);
     if (!(a.annotations || {}).summary || !(a.annotations || {}).description) errs.push(`PrometheusRule: ${a.alert} needs summary and description`);
   }
+  // The alerts on the API server's webhook metrics select the entries by
+  // name: failed calls of every Fail entry reject writes, those of every
+  // Ignore entry let them through. A renamed or new entry must follow.
+  const entries = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].flatMap((k) => find(objs, k).flatMap((c) => c.webhooks || []));
+  for (const [alertName, policy] of [['OSStreamWebhookCallsFailing', 'Fail'], ['OSStreamWebhookFailingOpen', 'Ignore']]) {
+    const a = alerts.find((x) => x.alert === alertName);
+    if (!a) continue;
+    const m = /name=~`([^`]*)`/.exec(a.expr || '');
+    if (!m) {
+      errs.push(`PrometheusRule: ${alertName} must select the webhooks with name=~\`...\``);
+      continue;
+    }
+    const re = new RegExp(`^(?:${m[1]})$`); // PromQL regexes are anchored
+    for (const h of entries) {
+      const want = h.failurePolicy === policy;
+      if (re.test(h.name) !== want) errs.push(`PrometheusRule: ${alertName} ${want ? 'misses' : 'selects'} webhook ${h.name} (failurePolicy ${h.failurePolicy})`);
+    }
+  }
 }
 
+// The registration, entry by entry (deploy/base/*webhookconfiguration.yaml
+// says why each one has its failurePolicy and matchConditions). Exactly these
+// entries, with exactly these rules: a missing kind or operation is a rule of
+// CONTRACT.md that never fires in a cluster.
+const HOST = 'osimagestream.machineconfiguration.openshift.io';
+const W = {
+  validate: `validate.${HOST}`, pools: `pools.${HOST}`, mcs: `machineconfigs.${HOST}`,
+  guard: `delete-guard.${HOST}`, defaults: `default-stream.${HOST}`, mutate: `mutate.${HOST}`,
+};
+const REGISTRATION = {
+  ValidatingWebhookConfiguration: [
+    { name: W.validate, failurePolicy: 'Fail', resource: 'machineconfigpools', versions: ['v1'], operations: ['CREATE', 'UPDATE'] },
+    { name: W.pools, failurePolicy: 'Ignore', resource: 'machineconfigpools', versions: ['v1'], operations: ['CREATE', 'UPDATE'] },
+    { name: W.mcs, failurePolicy: 'Ignore', resource: 'machineconfigs', versions: ['v1'], operations: ['CREATE', 'UPDATE'] },
+    // Never exempt, so no matchConditions at all.
+    { name: W.guard, failurePolicy: 'Fail', resource: 'osimagestreams', versions: ['v1', 'v1alpha1'], operations: ['DELETE'], noConditions: true },
+    { name: W.defaults, failurePolicy: 'Ignore', resource: 'osimagestreams', versions: ['v1', 'v1alpha1'], operations: ['UPDATE'] },
+  ],
+  MutatingWebhookConfiguration: [
+    { name: W.mutate, failurePolicy: 'Ignore', reinvocationPolicy: 'IfNeeded', resource: 'machineconfigpools', versions: ['v1'], operations: ['CREATE', 'UPDATE'] },
+  ],
+};
+const PATH_OF = { ValidatingWebhookConfiguration: PATHS.validate, MutatingWebhookConfiguration: PATHS.mutate };
+// --exempt-namespace's default, and what the matchConditions skip.
+const EXEMPT_NS = 'openshift-machine-config-operator';
+
 function checkWebhooks(objs, svc, errs) {
-  const want = {
-    ValidatingWebhookConfiguration: { path: PATHS.validate, failurePolicy: 'Fail' },
-    MutatingWebhookConfiguration: { path: PATHS.mutate, failurePolicy: 'Ignore', reinvocationPolicy: 'IfNeeded' },
-  };
   const out = {};
-  for (const [kind, w] of Object.entries(want)) {
+  for (const [kind, entries] of Object.entries(REGISTRATION)) {
     const cfgs = find(objs, kind);
-    if (cfgs.length !== 1 || (cfgs[0].webhooks || []).length !== 1) {
-      errs.push(`expected exactly 1 ${kind} with 1 webhook`);
+    if (cfgs.length !== 1) {
+      errs.push(`expected exactly 1 ${kind}, found ${cfgs.length}`);
       continue;
     }
     const cfg = cfgs[0];
-    const hook = cfg.webhooks[0];
-    const where = `${objName(cfg)} webhook ${hook.name}`;
     out[kind] = cfg;
-    const s = (hook.clientConfig || {}).service || {};
-    if (hook.clientConfig.url) errs.push(`${where}: clientConfig.url set; use the Service`);
-    if (s.name !== SERVICE || s.namespace !== NAMESPACE) errs.push(`${where}: service must be ${NAMESPACE}/${SERVICE}`);
-    if (s.path !== w.path) errs.push(`${where}: path must be ${w.path}, got ${s.path}`);
-    const port = s.port === undefined ? 443 : s.port;
-    if (svc && !(svc.spec.ports || []).some((p) => p.port === port)) errs.push(`${where}: port ${port} is not a port of the Service`);
-    if (hook.failurePolicy !== w.failurePolicy) errs.push(`${where}: failurePolicy must be ${w.failurePolicy}`);
-    if (w.reinvocationPolicy && hook.reinvocationPolicy !== w.reinvocationPolicy) errs.push(`${where}: reinvocationPolicy must be ${w.reinvocationPolicy}`);
-    if (hook.sideEffects !== 'None') errs.push(`${where}: sideEffects must be None`);
-    if (JSON.stringify(hook.admissionReviewVersions) !== '["v1","v1beta1"]') errs.push(`${where}: admissionReviewVersions must be ["v1","v1beta1"]`);
-    if (hook.matchPolicy !== 'Equivalent') errs.push(`${where}: matchPolicy must be Equivalent`);
-    if (!(Number.isInteger(hook.timeoutSeconds) && hook.timeoutSeconds >= 1 && hook.timeoutSeconds <= 10)) {
-      errs.push(`${where}: timeoutSeconds must be short (1-10), got ${hook.timeoutSeconds}`);
+    const hooks = cfg.webhooks || [];
+    const names = hooks.map((h) => h.name);
+    const want = entries.map((e) => e.name);
+    for (const n of want) if (!names.includes(n)) errs.push(`${objName(cfg)}: webhook ${n} missing`);
+    for (const n of names) {
+      if (!want.includes(n)) errs.push(`${objName(cfg)}: webhook ${n} is not part of the registration (expected exactly ${want.join(', ')})`);
     }
-    const rules = hook.rules || [];
-    const rule = JSON.stringify({ apiGroups: [MCP_GROUP], apiVersions: ['v1'], resources: ['machineconfigpools'], operations: ['CREATE', 'UPDATE'] });
-    if (rules.length !== 1 || JSON.stringify({ apiGroups: rules[0].apiGroups, apiVersions: rules[0].apiVersions,
-      resources: rules[0].resources, operations: rules[0].operations }) !== rule) {
-      errs.push(`${where}: rules must be exactly machineconfigpools CREATE, UPDATE in ${MCP_GROUP}/v1`);
+    if (new Set(names).size !== names.length) errs.push(`${objName(cfg)}: webhook names must be unique`);
+    for (const hook of hooks) {
+      const w = entries.find((e) => e.name === hook.name);
+      if (!w) continue;
+      const where = `${objName(cfg)} webhook ${hook.name}`;
+      const s = (hook.clientConfig || {}).service || {};
+      if ((hook.clientConfig || {}).url) errs.push(`${where}: clientConfig.url set; use the Service`);
+      if (s.name !== SERVICE || s.namespace !== NAMESPACE) errs.push(`${where}: service must be ${NAMESPACE}/${SERVICE}`);
+      if (s.path !== PATH_OF[kind]) errs.push(`${where}: path must be ${PATH_OF[kind]}, got ${s.path}`);
+      const port = s.port === undefined ? 443 : s.port;
+      if (svc && !(svc.spec.ports || []).some((p) => p.port === port)) errs.push(`${where}: port ${port} is not a port of the Service`);
+      if (hook.failurePolicy !== w.failurePolicy) errs.push(`${where}: failurePolicy must be ${w.failurePolicy}`);
+      if (w.reinvocationPolicy && hook.reinvocationPolicy !== w.reinvocationPolicy) errs.push(`${where}: reinvocationPolicy must be ${w.reinvocationPolicy}`);
+      if (hook.sideEffects !== 'None') errs.push(`${where}: sideEffects must be None`);
+      if (JSON.stringify(hook.admissionReviewVersions) !== '["v1"]') errs.push(`${where}: admissionReviewVersions must be ["v1"]`);
+      if (hook.matchPolicy !== 'Equivalent') errs.push(`${where}: matchPolicy must be Equivalent`);
+      if (!(Number.isInteger(hook.timeoutSeconds) && hook.timeoutSeconds >= 1 && hook.timeoutSeconds <= 10)) {
+        errs.push(`${where}: timeoutSeconds must be short (1-10), got ${hook.timeoutSeconds}`);
+      }
+      if (w.failurePolicy === 'Ignore' && hook.timeoutSeconds > 5) errs.push(`${where}: timeoutSeconds of a failurePolicy Ignore entry must be at most 5 (a slow answer is only skipped)`);
+      const rules = hook.rules || [];
+      const rule = JSON.stringify({ apiGroups: [MCP_GROUP], apiVersions: w.versions, resources: [w.resource], operations: w.operations, scope: 'Cluster' });
+      if (rules.length !== 1 || JSON.stringify({ apiGroups: rules[0].apiGroups, apiVersions: rules[0].apiVersions,
+        resources: rules[0].resources, operations: rules[0].operations, scope: rules[0].scope }) !== rule) {
+        errs.push(`${where}: rules must be exactly ${w.resource} ${w.operations.join(', ')} in ${MCP_GROUP} ${w.versions.join(', ')}, scope Cluster`);
+      }
+      if (hasWildcard(rules)) errs.push(`${where}: wildcard in rules`);
+      if (hook.namespaceSelector && Object.keys(hook.namespaceSelector).length) errs.push(`${where}: namespaceSelector is meaningless for a cluster-scoped resource`);
+      if (hook.objectSelector && Object.keys(hook.objectSelector).length) errs.push(`${where}: objectSelector set: objects could opt out by their labels`);
+      if (w.noConditions) {
+        if ((hook.matchConditions || []).length) errs.push(`${where}: the deletion guard must have no matchConditions (it is never exempt)`);
+      } else if (!(hook.matchConditions || []).length) {
+        errs.push(`${where}: matchConditions missing (they keep the cluster editable when the webhook is down)`);
+      }
     }
-    if (hasWildcard(rules)) errs.push(`${where}: wildcard in rules`);
-    if (hook.namespaceSelector && Object.keys(hook.namespaceSelector).length) errs.push(`${where}: namespaceSelector is meaningless for a cluster-scoped resource`);
-    if (!(hook.matchConditions || []).length) errs.push(`${where}: matchConditions missing (they keep the cluster editable when the webhook is down)`);
   }
   return out;
 }
 
-// The matchConditions, evaluated with a CEL implementation (@bufbuild/cel)
-// over the requests that matter: which ones reach each webhook, and that no
-// condition ever fails to evaluate (an error would fall back to
-// failurePolicy, and for the validating webhook that is Fail).
+// The matchConditions and rules, evaluated as the API server would (rules:
+// group, version, resource without subresource, operation; then every
+// condition with a CEL implementation, @bufbuild/cel) over requests of every
+// registered kind: which entries each request reaches, and that no
+// condition ever fails to evaluate (an error falls back to failurePolicy,
+// and for the Fail entries that is a denial).
 const POOL_ANN = { [STREAM_ANNOTATIONS[0]]: 'rhel-9', [STREAM_ANNOTATIONS[1]]: 'quay.io/x/y@sha256:0' };
-const pool = (spec, annotations) => ({
+const pool = (spec, annotations, name) => ({
   apiVersion: `${MCP_GROUP}/v1`, kind: 'MachineConfigPool',
-  metadata: { name: 'worker', ...(annotations ? { annotations } : {}) }, ...(spec ? { spec } : {}),
+  metadata: { name: name || 'worker', ...(annotations ? { annotations } : {}) }, ...(spec ? { spec } : {}),
 });
 const P_NONE = pool({ paused: false });
 const P_9 = pool({ osImageStream: { name: 'rhel-9' } }, POOL_ANN);
+const P_9_CONF = pool({ osImageStream: { name: 'rhel-9' }, configuration: { name: 'rendered-worker-2' } }, POOL_ANN);
 const P_10 = pool({ osImageStream: { name: 'rhel-10' } });
 const P_ANN = pool({ paused: true }, POOL_ANN);
 const P_OTHER = pool({}, { 'example.com/x': 'y' });
 const P_NOSPEC = pool(null);
-// [what, operation, object, oldObject, reaches validating?, reaches mutating?]
+const P_CUSTOM = pool({ machineConfigSelector: { matchLabels: { 'machineconfiguration.openshift.io/role': 'infra' } } }, null, 'infra');
+const GEN = 'machineconfiguration.openshift.io/generated-by-controller-version';
+const mc = (annotations, url) => ({
+  apiVersion: `${MCP_GROUP}/v1`, kind: 'MachineConfig',
+  metadata: { name: '99-worker-x', labels: { 'machineconfiguration.openshift.io/role': 'worker' }, ...(annotations ? { annotations } : {}) },
+  spec: { ...(url ? { osImageURL: url } : {}), config: { ignition: { version: '3.4.0' } } },
+});
+const MC_URL = mc(null, 'quay.io/x/os@sha256:1');
+const MC_RUNC = mc({ 'example.com/x': 'y' });
+const MC_GEN = mc({ [GEN]: '4.20.0-abc' });
+const MC_GEN_EMPTY = mc({ [GEN]: '' });
+const osis = (def, labels) => ({
+  apiVersion: `${MCP_GROUP}/v1`, kind: 'OSImageStream', metadata: { name: 'cluster', ...(labels ? { labels } : {}) },
+  ...(def === undefined ? {} : { spec: { defaultStream: def } }),
+});
+const ADMIN = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+const sa = (ns, name) => ({ username: `system:serviceaccount:${ns}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'] });
+const MCO = sa(EXEMPT_NS, 'machine-config-controller');
+const MCO_OPERATOR = sa(EXEMPT_NS, 'machine-config-operator');
+const NTO = sa('openshift-cluster-node-tuning-operator', 'cluster-node-tuning-operator');
+const LOOKALIKE = sa(`${EXEMPT_NS}-extra`, 'x');
+const NO_NAME = {};
+// [what, {resource, version, operation, subResource, user, object, oldObject, dryRun}, entries that must be called,
+//  guard: the deletion guard must see it with failurePolicy Fail]
+const R = (resource, operation, user, object, oldObject, more) => ({ resource, version: 'v1', operation, user, object, oldObject, ...(more || {}) });
 const CEL_CASES = [
-  ['create naming a stream', 'CREATE', P_10, null, true, true],
-  ['create on the default stream', 'CREATE', P_NONE, null, false, false],
-  ['create without spec', 'CREATE', P_NOSPEC, null, false, false],
-  ['update on the default stream (MCO, pause, labels)', 'UPDATE', P_NONE, P_NONE, false, false],
-  ['update keeping the stream', 'UPDATE', { ...P_9, metadata: { ...P_9.metadata, labels: { a: 'b' } } }, P_9, false, true],
-  ['update changing the stream', 'UPDATE', P_10, P_9, true, true],
-  ['update adding a stream', 'UPDATE', P_10, P_NONE, true, true],
-  ['update adding a stream to a pool without spec', 'UPDATE', P_10, P_NOSPEC, true, true],
-  ['update removing the stream, annotations left', 'UPDATE', P_ANN, P_9, false, true],
-  ['update with other annotations only', 'UPDATE', P_OTHER, P_OTHER, false, false],
+  ['create naming a stream', R('machineconfigpools', 'CREATE', ADMIN, P_10, null), [W.validate, W.mutate]],
+  ['create on the default stream', R('machineconfigpools', 'CREATE', ADMIN, P_NONE, null), [W.pools]],
+  ['create without spec', R('machineconfigpools', 'CREATE', ADMIN, P_NOSPEC, null), [W.pools]],
+  ['create of a custom pool inheriting the worker stream', R('machineconfigpools', 'CREATE', ADMIN, P_CUSTOM, null), [W.pools]],
+  ['update on the default stream (pause, labels)', R('machineconfigpools', 'UPDATE', ADMIN, P_NONE, P_NONE), [W.pools]],
+  ['update keeping the stream', R('machineconfigpools', 'UPDATE', ADMIN, { ...P_9, metadata: { ...P_9.metadata, labels: { a: 'b' } } }, P_9), [W.pools, W.mutate]],
+  ['update keeping the stream by a user without a name', R('machineconfigpools', 'UPDATE', NO_NAME, P_9, P_9), [W.pools, W.mutate]],
+  ['update changing the stream', R('machineconfigpools', 'UPDATE', ADMIN, P_10, P_9), [W.validate, W.mutate]],
+  ['update adding a stream', R('machineconfigpools', 'UPDATE', ADMIN, P_10, P_NONE), [W.validate, W.mutate]],
+  ['update adding a stream to a pool without spec', R('machineconfigpools', 'UPDATE', ADMIN, P_10, P_NOSPEC), [W.validate, W.mutate]],
+  ['update removing the stream, annotations left', R('machineconfigpools', 'UPDATE', ADMIN, P_ANN, P_9), [W.pools, W.mutate]],
+  ['update with other annotations only', R('machineconfigpools', 'UPDATE', ADMIN, P_OTHER, P_OTHER), [W.pools]],
+  ['MCO render controller update keeping the stream', R('machineconfigpools', 'UPDATE', MCO, P_9_CONF, P_9), [W.mutate]],
+  ['MCO update on the default stream', R('machineconfigpools', 'UPDATE', MCO, P_NONE, P_NONE), []],
+  ['MCO create naming a stream', R('machineconfigpools', 'CREATE', MCO_OPERATOR, P_10, null), [W.validate, W.mutate]],
+  ['MCO update changing the stream', R('machineconfigpools', 'UPDATE', MCO, P_10, P_9), [W.validate, W.mutate]],
+  ['pool status update', R('machineconfigpools', 'UPDATE', MCO, P_9, P_9, { subResource: 'status' }), []],
+  ['pool delete', R('machineconfigpools', 'DELETE', ADMIN, null, P_9), []],
+  ['machineconfig create setting osImageURL', R('machineconfigs', 'CREATE', ADMIN, MC_URL, null), [W.mcs]],
+  ['machineconfig update', R('machineconfigs', 'UPDATE', ADMIN, MC_RUNC, MC_URL), [W.mcs]],
+  ['machineconfig create without annotations', R('machineconfigs', 'CREATE', ADMIN, mc(null), null), [W.mcs]],
+  ['machineconfig with an empty generated-by annotation', R('machineconfigs', 'CREATE', ADMIN, MC_GEN_EMPTY, null), [W.mcs]],
+  ['machineconfig of another operator', R('machineconfigs', 'UPDATE', NTO, MC_RUNC, MC_RUNC), [W.mcs]],
+  ['machineconfig of a look-alike namespace', R('machineconfigs', 'CREATE', LOOKALIKE, MC_RUNC, null), [W.mcs]],
+  ['machineconfig of a user without a name', R('machineconfigs', 'CREATE', NO_NAME, MC_RUNC, null), [W.mcs]],
+  ['generated machineconfig by the MCO', R('machineconfigs', 'UPDATE', MCO, MC_GEN, MC_GEN), []],
+  ['generated machineconfig by a user', R('machineconfigs', 'CREATE', ADMIN, MC_GEN, null), []],
+  ['machineconfig of the MCO, not generated', R('machineconfigs', 'CREATE', MCO_OPERATOR, MC_URL, null), []],
+  ['machineconfig delete', R('machineconfigs', 'DELETE', ADMIN, null, MC_URL), []],
+  ['osimagestream delete', R('osimagestreams', 'DELETE', ADMIN, null, osis('rhel-9')), [W.guard], true],
+  ['osimagestream delete in v1alpha1', R('osimagestreams', 'DELETE', ADMIN, null, osis('rhel-9'), { version: 'v1alpha1' }), [W.guard], true],
+  ['osimagestream delete by the MCO', R('osimagestreams', 'DELETE', MCO_OPERATOR, null, osis('rhel-9')), [W.guard], true],
+  ['osimagestream delete, dry run, another name', R('osimagestreams', 'DELETE', ADMIN, null, { ...osis(), metadata: { name: 'other' } }, { dryRun: true }), [W.guard], true],
+  ['osimagestream default stream change', R('osimagestreams', 'UPDATE', ADMIN, osis('rhel-10'), osis('rhel-9')), [W.defaults]],
+  ['osimagestream default stream change in v1alpha1', R('osimagestreams', 'UPDATE', ADMIN, osis('rhel-9'), osis('rhel-10'), { version: 'v1alpha1' }), [W.defaults]],
+  ['osimagestream default stream change by the MCO', R('osimagestreams', 'UPDATE', MCO_OPERATOR, osis('rhel-10'), osis('rhel-9')), []],
+  ['osimagestream update of labels', R('osimagestreams', 'UPDATE', ADMIN, osis('rhel-9', { a: 'b' }), osis('rhel-9')), []],
+  ['osimagestream update setting a first default', R('osimagestreams', 'UPDATE', ADMIN, osis('rhel-9'), osis()), []],
+  ['osimagestream status update', R('osimagestreams', 'UPDATE', MCO_OPERATOR, osis('rhel-10'), osis('rhel-9'), { subResource: 'status' }), []],
+  ['osimagestream create', R('osimagestreams', 'CREATE', MCO_OPERATOR, osis('rhel-9'), null), []],
 ];
 
 function celValue(v) {
@@ -675,22 +795,56 @@ function celValue(v) {
   return v;
 }
 
-function checkMatchConditions(hooks, errs) {
+// Does one rule of a webhook match the request (group, version, resource
+// without subresource unless the rule names it, operation)?
+function ruleMatches(rule, q) {
+  const res = q.subResource ? `${q.resource}/${q.subResource}` : q.resource;
+  return (rule.apiGroups || []).includes(MCP_GROUP) && (rule.apiVersions || []).includes(q.version) &&
+    (rule.resources || []).includes(res) && (rule.operations || []).includes(q.operation);
+}
+
+function checkMatchConditions(objs, hooks, errs) {
   const { run } = require('@bufbuild/cel');
-  const col = { ValidatingWebhookConfiguration: 4, MutatingWebhookConfiguration: 5 };
+  // The conditions skip the --exempt-namespace's service accounts: both must
+  // name the same namespace, with the trailing colon (else a namespace that
+  // merely starts with it would be skipped too).
+  const dep = find(objs, 'Deployment')[0];
+  const arg = ((dep && dep.spec.template.spec.containers[0].args) || []).find((a) => a.startsWith('--exempt-namespace='));
+  const exempt = arg === undefined ? EXEMPT_NS : arg.slice('--exempt-namespace='.length);
+  if (exempt !== EXEMPT_NS) errs.push(`Deployment: --exempt-namespace is ${JSON.stringify(exempt)}, but the matchConditions skip service accounts of ${EXEMPT_NS}`);
+  // The delete-guard entry is registered for the guard: the flag must keep it on.
+  const guardArg = ((dep && dep.spec.template.spec.containers[0].args) || []).find((a) => a.startsWith('--deny-osimagestream-delete'));
+  if (guardArg !== undefined && guardArg !== '--deny-osimagestream-delete' && guardArg !== '--deny-osimagestream-delete=true') {
+    errs.push(`Deployment: ${guardArg} turns off the deletion guard the delete-guard webhook entry is registered for`);
+  }
+  const all = [];
   for (const [kind, cfg] of Object.entries(hooks)) {
-    const hook = cfg.webhooks[0];
-    const conds = hook.matchConditions || [];
-    for (const c of CEL_CASES) {
-      const [what, operation, object, oldObject] = c;
-      const vars = {
-        request: celValue({ operation, kind: { group: MCP_GROUP, version: 'v1', kind: 'MachineConfigPool' },
-          resource: { group: MCP_GROUP, version: 'v1', resource: 'machineconfigpools' }, name: 'worker' }),
-        object: celValue(object),
-        oldObject: oldObject === null ? null : celValue(oldObject),
-      };
-      let called = true;
-      for (const cond of conds) {
+    for (const hook of cfg.webhooks || []) {
+      all.push({ kind, cfg, hook });
+      for (const cond of hook.matchConditions || []) {
+        for (const m of String(cond.expression).matchAll(/system:serviceaccount:([^'"]*)/g)) {
+          if (m[1] !== `${EXEMPT_NS}:`) errs.push(`${hook.name}: condition ${cond.name} names service accounts of ${JSON.stringify(m[1])}, expected '${EXEMPT_NS}:' (the Deployment's --exempt-namespace)`);
+        }
+      }
+    }
+  }
+  for (const [what, q, expected, guard] of CEL_CASES) {
+    const request = {
+      uid: 'u', operation: q.operation, name: ((q.object || q.oldObject).metadata || {}).name,
+      kind: { group: MCP_GROUP, version: q.version, kind: (q.object || q.oldObject).kind },
+      resource: { group: MCP_GROUP, version: q.version, resource: q.resource },
+      userInfo: q.user, dryRun: !!q.dryRun, ...(q.subResource ? { subResource: q.subResource } : {}),
+    };
+    const vars = {
+      request: celValue(request),
+      object: q.object === null ? null : celValue(q.object),
+      oldObject: q.oldObject === null ? null : celValue(q.oldObject),
+    };
+    const called = [];
+    for (const { cfg, hook } of all) {
+      if (!(hook.rules || []).some((r) => ruleMatches(r, q))) continue;
+      let ok = true;
+      for (const cond of hook.matchConditions || []) {
         let r;
         try {
           r = run(cond.expression, vars);
@@ -698,15 +852,21 @@ function checkMatchConditions(hooks, errs) {
           r = e;
         }
         if (typeof r !== 'boolean') {
-          errs.push(`cel: ${objName(cfg)} condition ${cond.name} does not evaluate to a bool for '${what}': ${r && r.message ? r.message : r}`);
-          called = null;
+          errs.push(`cel: ${objName(cfg)} ${hook.name} condition ${cond.name} does not evaluate to a bool for '${what}': ${r && r.message ? r.message : r}`);
+          ok = null;
           break;
         }
-        called = called && r;
+        ok = ok && r;
       }
-      if (called !== null && called !== c[col[kind]]) {
-        errs.push(`cel: ${objName(cfg)} ${called ? 'is called' : 'is skipped'} for '${what}', expected the opposite`);
-      }
+      if (ok) called.push(hook);
+      if (ok === null) called.push(null);
+    }
+    if (called.includes(null)) continue;
+    const names = called.map((h) => h.name);
+    for (const n of names) if (!expected.includes(n)) errs.push(`cel: ${n} is called for '${what}', expected not`);
+    for (const n of expected) if (!names.includes(n)) errs.push(`cel: ${n} is skipped for '${what}', expected called`);
+    if (guard && !called.some((h) => h.failurePolicy === 'Fail')) {
+      errs.push(`deletion guard: '${what}' reaches no webhook with failurePolicy Fail (the guard is never exempt)`);
     }
   }
 }
@@ -786,7 +946,7 @@ function checkRendered(objs, overlay, reg, serveHelp) {
   checkNetworkPolicies(objs, overlay, d && d.dep, errs);
   checkLabels(objs, errs);
   const hooks = checkWebhooks(objs, svc, errs);
-  checkMatchConditions(hooks, errs);
+  checkMatchConditions(objs, hooks, errs);
   checkOverlay(objs, overlay, svc, hooks, errs);
   return errs;
 }
@@ -796,13 +956,15 @@ function checkRendered(objs, overlay, reg, serveHelp) {
 function selfTest(rendered, reg) {
   const fakeHelp = ['listen', 'tls-cert-file', 'tls-private-key-file', 'tls-min-version', 'osimagestream-file',
     'kubeconfig', 'serviceaccount-dir', 'osimagestream-name', 'max-request-bytes', 'log-level', 'log-format',
-    'shutdown-delay', 'tls-cipher-suites', 'metrics-listen', 'metrics-auth', 'help'].map((f) => `  --${f}`).join('\n');
+    'shutdown-delay', 'tls-cipher-suites', 'metrics-listen', 'metrics-auth', 'cluster-state',
+    'annotate-implicit-streams', 'deny-osimagestream-delete', 'exempt-namespace', 'help'].map((f) => `  --${f}`).join('\n');
   const get = (objs, kind) => find(objs, kind)[0];
   const podOf = (objs) => get(objs, 'Deployment').spec.template.spec;
   const named = (objs, kind, name) => find(objs, kind, name)[0];
   const netpol = (objs) => named(objs, 'NetworkPolicy', 'osstream-webhook');
   const ingressFor = (objs, portName) => netpol(objs).spec.ingress.find((r) => (r.ports || []).some((p) => p.port === portName));
   const alerts = (objs) => get(objs, 'PrometheusRule').spec.groups[0].rules;
+  const vhook = (objs, prefix) => get(objs, 'ValidatingWebhookConfiguration').webhooks.find((h) => h.name.startsWith(prefix));
   const mutations = [
     ['unknown field', (o) => { podOf(o).containers[0].readinesProbe = {}; }, /unknown field .*readinesProbe/],
     ['wrong type', (o) => { get(o, 'Deployment').spec.replicas = '2'; }, /replicas must be integer/],
@@ -858,6 +1020,29 @@ function selfTest(rendered, reg) {
     ['validating sees every update', (o) => { get(o, 'ValidatingWebhookConfiguration').webhooks[0].matchConditions[1].expression = "request.operation == 'CREATE' || true"; }, /cel: .* is called for 'update keeping the stream'/],
     ['condition that errors', (o) => { get(o, 'ValidatingWebhookConfiguration').webhooks[0].matchConditions[1].expression = 'oldObject.spec.osImageStream != object.spec.osImageStream'; }, /cel: .* does not evaluate to a bool/],
     ['mutating misses annotations', (o) => { get(o, 'MutatingWebhookConfiguration').webhooks[0].matchConditions[0].expression = 'has(object.spec) && has(object.spec.osImageStream)'; }, /cel: .* is skipped for 'update removing the stream/],
+    ['no machineconfigs entry', (o) => { const v = get(o, 'ValidatingWebhookConfiguration'); v.webhooks = v.webhooks.filter((h) => h !== vhook(o, 'machineconfigs.')); }, /webhook machineconfigs\.osimagestream\.machineconfiguration\.openshift\.io missing/],
+    ['no machineconfig update', (o) => { vhook(o, 'machineconfigs.').rules[0].operations = ['CREATE']; }, /cel: machineconfigs\.\S+ is skipped for 'machineconfig update'/],
+    ['no pools entry', (o) => { const v = get(o, 'ValidatingWebhookConfiguration'); v.webhooks = v.webhooks.filter((h) => h !== vhook(o, 'pools.')); }, /cel: pools\.\S+ is skipped for 'create of a custom pool inheriting the worker stream'/],
+    ['pools with a subresource', (o) => { vhook(o, 'pools.').rules[0].resources = ['machineconfigpools', 'machineconfigpools/status']; }, /rules must be exactly machineconfigpools/],
+    ['extra entry', (o) => { const v = get(o, 'ValidatingWebhookConfiguration'); v.webhooks.push({ ...JSON.parse(JSON.stringify(vhook(o, 'pools.'))), name: 'extra.example.com' }); }, /webhook extra\.example\.com is not part of the registration/],
+    ['duplicate name', (o) => { vhook(o, 'pools.').name = vhook(o, 'validate.').name; }, /webhook names must be unique/],
+    ['v1beta1 reviews', (o) => { vhook(o, 'machineconfigs.').admissionReviewVersions = ['v1', 'v1beta1']; }, /admissionReviewVersions must be \["v1"\]/],
+    ['object selector', (o) => { vhook(o, 'machineconfigs.').objectSelector = { matchLabels: { a: 'b' } }; }, /objectSelector set/],
+    ['generated machineconfigs sent', (o) => { vhook(o, 'machineconfigs.').matchConditions.shift(); }, /cel: machineconfigs\.\S+ is called for 'generated machineconfig by a user'/],
+    ['MCO pool writes sent', (o) => { vhook(o, 'pools.').matchConditions.pop(); }, /cel: pools\.\S+ is called for 'MCO update on the default stream'/],
+    ['exempt prefix without colon', (o) => { const c = vhook(o, 'machineconfigs.').matchConditions[1]; c.expression = c.expression.replace('operator:', 'operator'); }, /cel: machineconfigs\.\S+ is skipped for 'machineconfig of a look-alike namespace'/],
+    ['guard turned off', (o) => { podOf(o).containers[0].args.push('--deny-osimagestream-delete=false'); }, /turns off the deletion guard/],
+    ['exempt namespace drift', (o) => { const c = podOf(o).containers[0]; c.args = c.args.map((a) => (a.startsWith('--exempt-namespace=') ? '--exempt-namespace=openshift-other' : a)); }, /--exempt-namespace is "openshift-other"/],
+    ['pool condition on CREATE reads oldObject', (o) => { vhook(o, 'pools.').matchConditions[0].expression = '!(oldObject.spec.osImageStream == object.spec.osImageStream)'; }, /cel: .*pools\.\S+ condition not-a-stream-change does not evaluate to a bool for 'create/],
+    ['no delete guard', (o) => { const v = get(o, 'ValidatingWebhookConfiguration'); v.webhooks = v.webhooks.filter((h) => h !== vhook(o, 'delete-guard.')); }, /deletion guard: 'osimagestream delete' reaches no webhook with failurePolicy Fail/],
+    ['delete guard without DELETE', (o) => { vhook(o, 'delete-guard.').rules[0].operations = ['UPDATE']; }, /deletion guard: 'osimagestream delete' reaches no/],
+    ['delete guard v1 only', (o) => { vhook(o, 'delete-guard.').rules[0].apiVersions = ['v1']; }, /deletion guard: 'osimagestream delete in v1alpha1' reaches no/],
+    ['delete guard exempts the MCO', (o) => { vhook(o, 'delete-guard.').matchConditions = [JSON.parse(JSON.stringify(vhook(o, 'machineconfigs.').matchConditions[1]))]; }, /deletion guard: 'osimagestream delete by the MCO' reaches no/],
+    ['delete guard fails open', (o) => { vhook(o, 'delete-guard.').failurePolicy = 'Ignore'; }, /deletion guard: 'osimagestream delete' reaches no webhook with failurePolicy Fail/],
+    ['default stream every update', (o) => { vhook(o, 'default-stream.').matchConditions.shift(); }, /cel: default-stream\.\S+ is called for 'osimagestream update of labels'/],
+    ['default stream without v1alpha1', (o) => { vhook(o, 'default-stream.').rules[0].apiVersions = ['v1']; }, /cel: default-stream\.\S+ is skipped for 'osimagestream default stream change in v1alpha1'/],
+    ['slow fail-open entry', (o) => { vhook(o, 'machineconfigs.').timeoutSeconds = 10; }, /timeoutSeconds of a failurePolicy Ignore entry/],
+    ['machineconfigs fail closed', (o) => { vhook(o, 'machineconfigs.').failurePolicy = 'Fail'; }, /machineconfigs\.\S+: failurePolicy must be Ignore/],
     ['unknown kind', (o) => { o.push({ apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 'x' } }); }, /no schema for example.com\/v1\/Thing/],
   ];
   const openshiftCases = [
@@ -878,6 +1063,8 @@ function selfTest(rendered, reg) {
     ['alert missing', (o) => { const r = alerts(o); r.splice(r.findIndex((a) => a.alert === 'OSStreamWebhookCallsFailing'), 1); }, /alert OSStreamWebhookCallsFailing missing/],
     ['runbook', (o) => { alerts(o)[0].annotations.runbook_url = 'https://example.com'; }, /runbook_url must point/],
     ['severity', (o) => { delete alerts(o)[0].labels; }, /has no severity/],
+    ['alert misses an entry', (o) => { const a = alerts(o).find((x) => x.alert === 'OSStreamWebhookCallsFailing'); a.expr = a.expr.replace('|delete-guard', ''); }, /CallsFailing misses webhook delete-guard\./],
+    ['alert selects a Fail entry', (o) => { const a = alerts(o).find((x) => x.alert === 'OSStreamWebhookFailingOpen'); a.expr = a.expr.replace('(mutate|', '(validate|mutate|'); }, /FailingOpen selects webhook validate\./],
   ];
   const pdbCase = ['pdb', (o) => { get(o, 'PodDisruptionBudget').spec.minAvailable = 2; }, /minAvailable must be 1/];
   const authOnCase = ['metrics auth on', (o) => { podOf(o).containers[0].args.push('--metrics-auth=kubernetes'); }, /--metrics-auth must stay none/];
@@ -935,6 +1122,11 @@ function facts(objs) {
     ['metrics_path', monitor ? monitor.spec.endpoints[0].path : PATHS.metrics],
     ['metrics_port_name', monitor ? monitor.spec.endpoints[0].port : 'metrics'],
     ['grace_seconds', String(dep.spec.template.spec.terminationGracePeriodSeconds)],
+    // One line per registered webhook: name, path, resource, versions, operations.
+    ...['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].flatMap((kind) =>
+      find(objs, kind).flatMap((cfg) => (cfg.webhooks || []).flatMap((h) => (h.rules || []).map((r) =>
+        ['webhook', [h.name, h.clientConfig.service.path, (r.resources || []).join(','), (r.apiVersions || []).join(','),
+          (r.operations || []).join(',')].join('\t')])))),
     ...(c.args || []).map((a) => ['arg', a]),
     ...[...grantsOf(objs, [])].flatMap(([subj, atoms]) => [...atoms].sort().map((a) => ['grant', `${subj}\t${a}`])),
   ];

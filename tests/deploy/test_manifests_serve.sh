@@ -17,7 +17,11 @@
 # SubjectAccessReviews the webhook sends, deciding the latter with the RBAC
 # of the rendered manifests, so prometheus-k8s's bearer token gets 200 and
 # the metrics, no token or an unknown one 401, and a service account the
-# manifests do not bind to osstream-webhook-metrics-reader 403. Last,
+# manifests do not bind to osstream-webhook-metrics-reader 403. Then one
+# AdmissionReview per webhook entry, version and operation the rendered
+# configurations register, on the path the entry names
+# (admission_requests.py): the OSImageStream DELETE denied, the rest allowed
+# with the warnings that show the kind was judged. Last,
 # SIGTERM: /readyz must turn 503 and the process must exit 0 well within the
 # Deployment's terminationGracePeriodSeconds.
 source "$(dirname "$0")/lib.sh"
@@ -52,10 +56,12 @@ render openshift "$work/openshift.yaml"
 declare -A fact
 deploy_args=()
 : >"$work/grants"
+: >"$work/webhooks"
 while IFS=$'\t' read -r key value; do
   case "$key" in
     arg) deploy_args+=("$value") ;;
     grant) printf '%s\n' "$value" >>"$work/grants" ;;
+    webhook) printf '%s\n' "$value" >>"$work/webhooks" ;;
     *) fact[$key]=$value ;;
   esac
 done < <(node "$DEPLOY_TESTS/check_manifests.js" --facts "$work/openshift.yaml")
@@ -174,6 +180,32 @@ for p in "${fact[validate_path]}" "${fact[mutate_path]}"; do
     fail "webhook POST $p did not allow the AdmissionReview for uid $uid (with a patch from /mutate): $(head -c 300 "$work/body")"
   echo "ok webhook POST $p allows the AdmissionReview$([ "$p" = "${fact[mutate_path]}" ] && echo ' with a patch') (stream from the API's OSImageStream)"
 done
+# One request per registered kind, version and operation, sent to the path
+# each webhook entry of the rendered configurations names, shaped to pass
+# its matchConditions (admission_requests.py): the deletion guard must deny
+# an OSImageStream DELETE in every version; everything else is allowed, a
+# MachineConfig by tag with W-TAG and a defaultStream downgrade with
+# W-DOWNGRADE (proof that /validate judged that kind, not just allowed it).
+[ -s "$work/webhooks" ] || fail "no webhook entries found in the rendered configurations"
+n=0
+while IFS=$'\t' read -r wname wpath wresource wversions wops; do
+  for v in ${wversions//,/ }; do
+    for op in ${wops//,/ }; do
+      n=$((n + 1))
+      ruid="deploy-$n-$op"
+      python3 "$DEPLOY_TESTS/admission_requests.py" review "$wname" "$wresource" "$v" "$op" "$ruid" >"$work/review-$n.json" ||
+        fail "no AdmissionReview for $wresource $v $op"
+      st=$(call "$wpath" -H 'Content-Type: application/json' --data-binary "@$work/review-$n.json")
+      [ "$st" = 200 ] || { logs; fail "webhook $wname: POST $wpath for $wresource $v $op answered $st"; }
+      why=$(python3 "$DEPLOY_TESTS/admission_requests.py" judge "$wresource" "$op" "$ruid" "$work/body") ||
+        { logs; fail "webhook $wname: POST $wpath for $wresource $v $op: $why: $(head -c 400 "$work/body")"; }
+      echo "ok webhook $wname: POST $wpath $wresource $v $op: $([ "$wresource/$op" = osimagestreams/DELETE ] && echo denied || echo allowed)"
+    done
+  done
+done <"$work/webhooks"
+grep -q "$(printf '\tosimagestreams\t')[^\t]*$(printf '\t')[^\t]*DELETE" "$work/webhooks" ||
+  fail "no webhook entry registers OSImageStream DELETE (the deletion guard)"
+
 # The checks above mean something only if a wrong path is refused.
 st=$(call /no-such-path -H 'Content-Type: application/json' --data-binary "@$review")
 [ "$st" = 404 ] || fail "POST /no-such-path answered $st, expected 404"
