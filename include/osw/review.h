@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "osw/crio.h"
 #include "osw/error.h"
 #include "osw/str.h"
 
@@ -106,9 +107,10 @@ struct osw_review {
      * the rare kinds reads (osw_review_wants_trees()): an object holding the
      * original's `metadata` and `spec` members when present, where a `spec`
      * that is an object keeps only the members OSW_REVIEW_TREE_SPEC_KEYS
-     * lists (a MachineConfig's Ignition, spec.config, is parsed for rule R's
-     * drop-ins, and nothing else of spec). NULL otherwise or when the
-     * original is not an object. Borrowed from the storage. */
+     * lists. Of spec.config (the Ignition) only what rule R's drop-in
+     * extract can look at is kept (osw_review_tree_keeps_path()). NULL
+     * otherwise or when the original is not an object. Borrowed from the
+     * storage. */
     const json_t *object_tree, *old_object_tree;
 
     /* Storage behind the slices, released by osw_review_release(). Set by the
@@ -128,6 +130,30 @@ void osw_review_install_alloc_hooks(void);
 /* The spec members a reduced tree keeps, NULL-terminated. */
 extern const char *const osw_review_tree_spec_keys[];
 #define OSW_REVIEW_TREE_SPEC_NKEYS 3
+
+/*
+ * spec.config in a reduced tree, identical from both readers: what
+ * osw_crio_extract_build() reads and nothing else (CONTRACT.md "CRI-O
+ * drop-ins of a MachineConfig"), so that a large Ignition costs a scan, not
+ * a parse.
+ * - `config` that is not an object is kept as it is; an object keeps only
+ *   its `storage` member (the last one, as jansson resolves duplicates);
+ * - `storage` that is not an object is kept as it is; an object keeps only
+ *   `files`;
+ * - `files` that is not an array is kept as it is; an array keeps, in
+ *   order and whole, every entry that is not an object, has no string
+ *   `path`, or whose path osw_review_tree_keeps_path() keeps. The others,
+ *   files outside /etc/crio/crio.conf.d/, can neither be a drop-in nor make
+ *   the MachineConfig undecodable as a whole, and are dropped.
+ */
+#define OSW_REVIEW_TREE_PATH_PREFIX     OSW_CRIO_DIR
+#define OSW_REVIEW_TREE_PATH_PREFIX_LEN (sizeof(OSW_REVIEW_TREE_PATH_PREFIX) - 1)
+
+/* Whether a files[] entry whose `path` is the `len` bytes at `path` is kept:
+ * the path starts with OSW_REVIEW_TREE_PATH_PREFIX (bytes, nothing
+ * normalised). Only the first OSW_REVIEW_TREE_PATH_PREFIX_LEN bytes are
+ * read, so a caller may pass a path cut to that length. */
+bool osw_review_tree_keeps_path(const char *path, size_t len);
 
 /* Whether the reader also fills object_tree/old_object_tree: a request for
  * group machineconfiguration.openshift.io, resource machineconfigs or

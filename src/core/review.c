@@ -42,9 +42,15 @@ const char *osw_jtype_name(enum osw_jtype t)
 
 /* spec.osImageURL (MachineConfig), spec.defaultStream (OSImageStream) and
  * spec.config, the Ignition whose CRI-O drop-ins rule R decodes
- * (MachineConfig; the extract keeps only the drop-ins). */
+ * (MachineConfig; reduced to what the extract reads, see review.h). */
 const char *const osw_review_tree_spec_keys[OSW_REVIEW_TREE_SPEC_NKEYS + 1] = {
     "osImageURL", "defaultStream", "config", NULL};
+
+bool osw_review_tree_keeps_path(const char *path, size_t len)
+{
+    return len >= OSW_REVIEW_TREE_PATH_PREFIX_LEN &&
+           memcmp(path, OSW_REVIEW_TREE_PATH_PREFIX, OSW_REVIEW_TREE_PATH_PREFIX_LEN) == 0;
+}
 
 bool osw_review_wants_trees(const struct osw_review *r)
 {

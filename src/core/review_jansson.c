@@ -83,6 +83,55 @@ struct storage {
     json_t *tree[2]; /* the reduced object and oldObject */
 };
 
+/* Whether files[] entry `f` stays in a reduced tree (review.h). */
+static bool entry_kept(const json_t *f)
+{
+    const json_t *path = json_object_get(f, "path");
+    if (!json_is_object(f) || !json_is_string(path))
+        return true;
+    return osw_review_tree_keeps_path(json_string_value(path), json_string_length(path));
+}
+
+/* spec.config reduced to what the drop-in extract reads (review.h): a new
+ * reference, NULL when out of memory. Kept values are shared, not copied. */
+static json_t *prune_config(json_t *config)
+{
+    if (!json_is_object(config))
+        return json_incref(config);
+    json_t *c = json_object(), *storage = json_object_get(config, "storage");
+    if (!c || !storage)
+        return c;
+    if (!json_is_object(storage)) {
+        if (json_object_set(c, "storage", storage) != 0)
+            goto fail;
+        return c;
+    }
+    json_t *s = json_object(), *files = json_object_get(storage, "files");
+    if (!s || json_object_set_new(c, "storage", s) != 0)
+        goto fail;
+    if (!files)
+        return c;
+    if (!json_is_array(files)) {
+        if (json_object_set(s, "files", files) != 0)
+            goto fail;
+        return c;
+    }
+    json_t *kept = json_array();
+    if (!kept || json_object_set_new(s, "files", kept) != 0)
+        goto fail;
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        if (entry_kept(f) && json_array_append(kept, f) != 0)
+            goto fail;
+    }
+    return c;
+fail:
+    json_decref(c);
+    return NULL;
+}
+
 /* The reduced tree of `obj` (see review.h); NULL when out of memory. */
 static json_t *reduce(const json_t *obj)
 {
@@ -97,9 +146,12 @@ static json_t *reduce(const json_t *obj)
         json_t *s = json_object();
         ok = s && json_object_set_new(t, "spec", s) == 0;
         for (size_t i = 0; ok && osw_review_tree_spec_keys[i]; i++) {
-            const json_t *v = json_object_get(spec, osw_review_tree_spec_keys[i]);
-            if (v)
-                ok = json_object_set(s, osw_review_tree_spec_keys[i], (json_t *)v) == 0;
+            const char *key = osw_review_tree_spec_keys[i];
+            json_t *v = json_object_get(spec, key);
+            if (v && strcmp(key, "config") == 0)
+                ok = json_object_set_new(s, key, prune_config(v)) == 0;
+            else if (v)
+                ok = json_object_set(s, key, v) == 0;
         }
     }
     if (!ok) {

@@ -41,6 +41,19 @@ struct tree_slices {
     struct slice meta, spec, key[OSW_REVIEW_TREE_SPEC_NKEYS];
 };
 
+/* The last spec.config of a view, reduced while it is scanned (review.h):
+ * the value, its last `storage` and that one's last `files` (start NULL:
+ * absent), with their types, and the files[] entries the reduced tree
+ * keeps. `kept` survives resets (only `nkept` is cleared) and is freed with
+ * the reader. Read only when the view's config key slice is set, which
+ * happens after the config was scanned into this. */
+struct config_slices {
+    struct slice storage, files;
+    enum osw_jtype type, storage_type, files_type;
+    struct slice *kept;
+    size_t nkept, cap;
+};
+
 struct reader {
     struct osw_jscan s;
     struct chunk *store; /* decoded strings, newest first */
@@ -53,6 +66,7 @@ struct reader {
      * and kept spec members: the reduced trees of the rare kinds are parsed
      * from these alone, never from the whole object. */
     struct tree_slices ts[2];
+    struct config_slices cfg[2];
     int cur; /* the view being read */
 };
 
@@ -118,6 +132,33 @@ static int next_member(struct reader *r, bool *first, struct key *k)
     if (!osw_jscan_key(s, &js))
         return -1;
     key_get(&js, k);
+    return 1;
+}
+
+/* Iterates the elements of the array at s->p, as next_member does the
+ * members of an object: 1 with s->p at an element, 0 after ']', -1. */
+static int next_element(struct reader *r, bool *first)
+{
+    struct osw_jscan *s = &r->s;
+    if (*first) {
+        *first = false;
+        s->p++;
+        jscan_ws(s);
+        if (at(r, ']')) {
+            s->p++;
+            return 0;
+        }
+        return 1;
+    }
+    jscan_ws(s);
+    if (at(r, ']')) {
+        s->p++;
+        return 0;
+    }
+    if (!at(r, ','))
+        return -1;
+    s->p++;
+    jscan_ws(s);
     return 1;
 }
 
@@ -296,6 +337,134 @@ static bool read_stream(struct reader *r, struct osw_object_view *o)
     return rc == 0;
 }
 
+/* A files[] entry that is an object (members at depth 9): whether the
+ * reduced tree keeps it, decided by its last `path` member. */
+static bool read_file_entry(struct reader *r, bool *keep)
+{
+    bool first = true, path_string = false, path_kept = false;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        path_string = KEY_IS(&k, "path") ? at(r, '"') : path_string;
+        if (KEY_IS(&k, "path") && path_string) {
+            struct osw_jstr js;
+            ok = osw_jscan_string(&r->s, &js);
+            if (ok && !js.escaped) {
+                path_kept = osw_review_tree_keeps_path((const char *)js.start, js.len);
+            } else if (ok) {
+                /* The prefix alone decides: decode no more of it. */
+                char head[OSW_REVIEW_TREE_PATH_PREFIX_LEN];
+                size_t n = osw_jscan_unescape(&js, head, sizeof(head));
+                path_kept = osw_review_tree_keeps_path(head, n < sizeof(head) ? n : sizeof(head));
+            }
+        } else {
+            ok = skip(r, 9);
+        }
+        if (!ok)
+            return false;
+    }
+    *keep = !path_string || path_kept;
+    return rc == 0;
+}
+
+static bool keep_entry(struct reader *r, struct config_slices *c, struct slice sl)
+{
+    if (c->nkept == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        struct slice *k = cap <= SIZE_MAX / sizeof(*k) ? realloc(c->kept, cap * sizeof(*k)) : NULL;
+        if (!k) {
+            r->nomem = true;
+            return false;
+        }
+        c->kept = k;
+        c->cap = cap;
+    }
+    c->kept[c->nkept++] = sl;
+    return true;
+}
+
+/* spec.config.storage.files (depth 7; elements at depth 8). */
+static bool read_files(struct reader *r, struct config_slices *c)
+{
+    const unsigned char *start = r->s.p;
+    c->nkept = 0;
+    if (!at(r, '[')) {
+        bool ok = osw_jscan_skip(&r->s, 7, &c->files_type);
+        c->files = (struct slice){start, r->s.p};
+        return ok;
+    }
+    c->files_type = OSW_JT_ARRAY;
+    bool first = true;
+    int rc;
+    while ((rc = next_element(r, &first)) > 0) {
+        const unsigned char *e = r->s.p;
+        bool keep = true;
+        bool ok = at(r, '{') ? read_file_entry(r, &keep) : skip(r, 8);
+        if (ok && keep)
+            ok = keep_entry(r, c, (struct slice){e, r->s.p});
+        if (!ok)
+            return false;
+    }
+    c->files = (struct slice){start, r->s.p};
+    return rc == 0;
+}
+
+/* spec.config.storage (depth 6; members at depth 7). */
+static bool read_storage(struct reader *r, struct config_slices *c)
+{
+    const unsigned char *start = r->s.p;
+    if (!at(r, '{')) {
+        bool ok = osw_jscan_skip(&r->s, 6, &c->storage_type);
+        c->storage = (struct slice){start, r->s.p};
+        return ok;
+    }
+    c->storage_type = OSW_JT_OBJECT;
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "files")) {
+            c->files = (struct slice){NULL, NULL};
+            ok = read_files(r, c);
+        } else {
+            ok = skip(r, 7);
+        }
+        if (!ok)
+            return false;
+    }
+    c->storage = (struct slice){start, r->s.p};
+    return rc == 0;
+}
+
+/* spec.config (depth 5; members at depth 6): scanned, with the slices its
+ * reduced tree is parsed from recorded in `c`. */
+static bool read_config(struct reader *r, struct config_slices *c)
+{
+    c->storage = c->files = (struct slice){NULL, NULL};
+    c->nkept = 0;
+    if (!at(r, '{'))
+        return osw_jscan_skip(&r->s, 5, &c->type);
+    c->type = OSW_JT_OBJECT;
+    bool first = true;
+    struct key k;
+    int rc;
+    while ((rc = next_member(r, &first, &k)) > 0) {
+        bool ok;
+        if (KEY_IS(&k, "storage")) {
+            c->storage = c->files = (struct slice){NULL, NULL};
+            c->nkept = 0;
+            ok = read_storage(r, c);
+        } else {
+            ok = skip(r, 6);
+        }
+        if (!ok)
+            return false;
+    }
+    return rc == 0;
+}
+
 /* .spec (members at depth 5). */
 static bool read_spec(struct reader *r, struct osw_object_view *o)
 {
@@ -325,7 +494,10 @@ static bool read_spec(struct reader *r, struct osw_object_view *o)
                      memcmp(k.ptr, osw_review_tree_spec_keys[t], k.len) == 0))
                 t++;
             const unsigned char *start = r->s.p;
-            ok = skip(r, 5);
+            if (osw_review_tree_spec_keys[t] && KEY_IS(&k, "config"))
+                ok = read_config(r, &r->cfg[r->cur]);
+            else
+                ok = skip(r, 5);
             if (osw_review_tree_spec_keys[t])
                 r->ts[r->cur].key[t] = (struct slice){start, r->s.p};
         }
@@ -553,8 +725,40 @@ static bool add_slice(json_t *obj, const char *key, struct slice sl)
     return json_object_set_new(obj, key, load_slice(sl)) == 0;
 }
 
+/* A reduced spec.config (review.h) from the slices its scan recorded;
+ * `whole` is the value's. Only the kept files[] entries are parsed. */
+static json_t *config_tree(const struct config_slices *c, struct slice whole)
+{
+    if (c->type != OSW_JT_OBJECT)
+        return load_slice(whole);
+    json_t *t = json_object();
+    if (!t || !c->storage.start)
+        return t;
+    bool ok = true;
+    if (c->storage_type != OSW_JT_OBJECT) {
+        ok = add_slice(t, "storage", c->storage);
+    } else {
+        json_t *s = json_object();
+        ok = s && json_object_set_new(t, "storage", s) == 0;
+        if (ok && c->files.start && c->files_type != OSW_JT_ARRAY) {
+            ok = add_slice(s, "files", c->files);
+        } else if (ok && c->files.start) {
+            json_t *a = json_array();
+            ok = a && json_object_set_new(s, "files", a) == 0;
+            for (size_t i = 0; ok && i < c->nkept; i++)
+                ok = json_array_append_new(a, load_slice(c->kept[i])) == 0;
+        }
+    }
+    if (!ok) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* The reduced tree of a view (review.h) from its slices. */
-static json_t *reduce(const struct tree_slices *ts, const struct osw_object_view *v)
+static json_t *reduce(const struct tree_slices *ts, const struct config_slices *cfg,
+                      const struct osw_object_view *v)
 {
     json_t *t = json_object();
     bool ok = t != NULL;
@@ -566,8 +770,11 @@ static json_t *reduce(const struct tree_slices *ts, const struct osw_object_view
         json_t *s = json_object();
         ok = s && json_object_set_new(t, "spec", s) == 0;
         for (int i = 0; ok && osw_review_tree_spec_keys[i]; i++) {
-            if (ts->key[i].start)
-                ok = add_slice(s, osw_review_tree_spec_keys[i], ts->key[i]);
+            const char *key = osw_review_tree_spec_keys[i];
+            if (ts->key[i].start && strcmp(key, "config") == 0)
+                ok = json_object_set_new(s, key, config_tree(cfg, ts->key[i])) == 0;
+            else if (ts->key[i].start)
+                ok = add_slice(s, key, ts->key[i]);
         }
     }
     if (!ok) {
@@ -595,7 +802,7 @@ static enum osw_err parse_trees(struct reader *r, struct tree_storage **out)
         if (views[i]->type != OSW_JT_OBJECT)
             continue;
         osw_jalloc_begin();
-        ts->tree[i] = reduce(&r->ts[i], views[i]);
+        ts->tree[i] = reduce(&r->ts[i], &r->cfg[i], views[i]);
         if (!ts->tree[i] || osw_jalloc_failed()) {
             tree_storage_free(ts);
             return OSW_ENOMEM;
@@ -696,5 +903,7 @@ out:
     if (err != OSW_OK)
         osw_review_init(out);
     chunks_free(r.store);
+    free(r.cfg[0].kept);
+    free(r.cfg[1].kept);
     return err;
 }

@@ -6,7 +6,9 @@
  * raw input, the input minus its first byte is also embedded in one of a few
  * AdmissionReview templates (chosen by that first byte), so that mutations
  * reach the paths the reader extracts (annotations, metadata, spec, request
- * members) instead of dying at the envelope.
+ * members, Ignition file entries) instead of dying at the envelope. When
+ * reduced object trees are made, their CRI-O drop-in extract must equal the
+ * extract of the whole object.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +38,10 @@ static const char *const templates[] = {
     REQ "\"userInfo\":@,\"object\":{\"spec\":{\"paused\":true,\"paused\":@}}}}",
     REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"
         "\"machineconfigs\"},\"object\":@,\"oldObject\":{\"spec\":@}}}",
+    REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"
+        "\"machineconfigs\"},\"object\":{\"spec\":{\"config\":{\"storage\":{\"files\":[@]}}}},"
+        "\"oldObject\":{\"spec\":{\"config\":{\"storage\":{\"files\":[@,"
+        "{\"path\":\"/etc/crio/crio.conf.d/z\"}]}}}}}}",
     REQ "\"object\":{\"metadata\":@},\"resource\":{\"group\":"
         "\"machineconfiguration.openshift.io\",\"resource\":\"osimagestreams\"},"
         "\"oldObject\":@}}",
@@ -62,6 +68,11 @@ static void run(const char *body, size_t len)
         const char *w = review_diff(&a, &b, buf, sizeof(buf));
         if (w) {
             fprintf(stderr, "view differs at %s\n", w);
+            abort();
+        }
+        w = review_diff_reduction_body(body, len, &a);
+        if (w) {
+            fprintf(stderr, "reduction changes the %s\n", w);
             abort();
         }
     } else if (b.storage != NULL || a.storage != NULL) {

@@ -3,7 +3,8 @@
  * Test support: compares two decoded views field by field (types, and the
  * bytes of every string) and names the first difference. The unit tests and
  * the differential fuzz target use it to hold the fast reader to the jansson
- * reader. Header-only so that nothing of it lands in the library.
+ * reader, and to hold the reduced trees to the objects they come from (the
+ * drop-in extract must not change). Header-only so that nothing of it lands in the library.
  */
 #ifndef OSW_JSON_REVIEW_DIFF_H
 #define OSW_JSON_REVIEW_DIFF_H
@@ -14,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "osw/crio.h"
 #include "osw/review.h"
 
 static inline bool review_diff_field(const struct osw_jfield *a, const struct osw_jfield *b)
@@ -42,6 +44,60 @@ static inline bool review_diff_json(struct osw_str a, struct osw_str b)
 static inline bool review_diff_tree(const json_t *a, const json_t *b)
 {
     return (!a && !b) || (a && b && json_equal(a, b));
+}
+
+/* Whether two drop-in extracts are equal (both NULL counts as equal). */
+static inline bool review_diff_extract_eq(const struct osw_crio_extract *a,
+                                          const struct osw_crio_extract *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->undecodable != b->undecodable || a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        const struct osw_crio_dropin *x = &a->dropins[i], *y = &b->dropins[i];
+        if (x->state != y->state || x->path_len != y->path_len || x->value_len != y->value_len ||
+            x->value_cut != y->value_cut || memcmp(x->path, y->path, x->path_len) != 0 ||
+            (x->value_len && memcmp(x->value, y->value, x->value_len) != 0))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The reduced trees keep of spec.config only what the drop-in extract reads
+ * (review.h): NULL when the extract of `tree` (a reduced object tree) equals
+ * the extract of `full` (the same object, unreduced), else what differs.
+ * Out of memory on either side is not a difference.
+ */
+static inline const char *review_diff_reduction(const json_t *full, const json_t *tree)
+{
+    struct osw_crio_extract *a = NULL, *b = NULL;
+    if (!full || !tree)
+        return full == tree || !tree ? NULL : "tree without object";
+    const char *w = NULL;
+    if (osw_crio_extract_build(full, &a) == OSW_OK && osw_crio_extract_build(tree, &b) == OSW_OK &&
+        !review_diff_extract_eq(a, b))
+        w = "drop-in extract of the reduced tree";
+    osw_crio_extract_free(a);
+    osw_crio_extract_free(b);
+    return w;
+}
+
+/* review_diff_reduction() for request.object and request.oldObject of the
+ * JSON `body`, whose decoded view is `r`. */
+static inline const char *review_diff_reduction_body(const char *body, size_t len,
+                                                     const struct osw_review *r)
+{
+    if (!r->object_tree && !r->old_object_tree)
+        return NULL;
+    json_t *root = json_loadb(body, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
+    const json_t *req = json_object_get(root, "request");
+    const char *w = review_diff_reduction(json_object_get(req, "object"), r->object_tree);
+    if (!w)
+        w = review_diff_reduction(json_object_get(req, "oldObject"), r->old_object_tree);
+    json_decref(root);
+    return w;
 }
 
 static inline const char *review_diff_object(const struct osw_object_view *a,

@@ -367,6 +367,9 @@ static void check_both(const char *name, const char *body, size_t len, enum osw_
         const char *w = review_diff(&a, &b, buf, sizeof(buf));
         if (w)
             fail_msg("%s: views differ at %s", name, w);
+        w = review_diff_reduction_body(body, len, &a);
+        if (w)
+            fail_msg("%s: reduction changes the %s", name, w);
     } else {
         assert_null(b.storage);
         assert_true(eb.msg[0] != '\0');
@@ -580,13 +583,165 @@ static void test_parity_fields(void **state)
         const json_t *url = json_object_get(json_object_get(r.object_tree, "spec"), "osImageURL");
         assert_string_equal(json_string_value(url), "qA");
         /* Reduced: of the rest of spec only the Ignition config (rule R's
-         * drop-ins) is parsed into the tree. */
+         * drop-ins) is parsed into the tree, and of it only `storage`. */
         const json_t *spec = json_object_get(r.object_tree, "spec");
-        assert_true(json_is_object(json_object_get(json_object_get(spec, "config"), "ignition")));
+        assert_true(json_is_object(json_object_get(spec, "config")));
+        assert_int_equal(json_object_size(json_object_get(spec, "config")), 0);
         assert_null(json_object_get(spec, "kernelArguments"));
         assert_null(json_object_get(r.object_tree, "apiVersion"));
         osw_review_release(&r);
     }
+}
+
+/* spec.config of a MachineConfig request whose object is `cfg`. */
+#define MC_CFG(cfg)                                                                                \
+    REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"              \
+        "\"machineconfigs\"},\"object\":{\"spec\":{\"config\":" cfg "}}}}"
+#define DROPIN(name)                                                                               \
+    "{\"path\":\"/etc/crio/crio.conf.d/" name "\",\"contents\":{\"source\":\"data:,\"}}"
+#define OTHER(name) "{\"path\":\"/etc/" name "\",\"contents\":{\"source\":\"data:,x\"}}"
+
+/* Both readers give `body` the reduced spec.config whose JSON is `want`
+ * (NULL: no config member). */
+static void check_config(const char *name, const char *body, const char *want)
+{
+    size_t len = strlen(body);
+    check_both(name, body, len, OSW_OK);
+    json_t *w =
+        want ? json_loads(want, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL)
+             : NULL;
+    if (want && !w)
+        fail_msg("%s: bad expectation", name);
+    for (int i = 0; i < 2; i++) {
+        struct osw_review r;
+        enum osw_err err = i == 0 ? osw_review_decode_fast(body, len, &r, NULL)
+                                  : osw_review_decode_jansson(body, len, &r, NULL);
+        assert_int_equal(err, OSW_OK);
+        const json_t *got = json_object_get(json_object_get(r.object_tree, "spec"), "config");
+        if (!(w ? got && json_equal(got, w) : !got)) {
+            char *g = got ? json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            fail_msg("%s: %s reader kept %s, want %s", name, i ? "jansson" : "fast",
+                     g ? g : "nothing", want ? want : "nothing");
+        }
+        osw_review_release(&r);
+    }
+    json_decref(w);
+}
+
+/* The reduced spec.config keeps exactly what the drop-in extract reads:
+ * every shape that makes a MachineConfig undecodable as a whole, and the
+ * drop-in entries; other files are dropped. */
+static void test_config_reduced(void **state)
+{
+    (void)state;
+    /* config: absent, null, not an object. */
+    check_config("no config",
+                 REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\","
+                     "\"resource\":\"machineconfigs\"},\"object\":{\"spec\":{}}}}",
+                 NULL);
+    check_config("config null", MC_CFG("null"), "null");
+    check_config("config a list", MC_CFG("[1,{\"storage\":{}}]"), "[1,{\"storage\":{}}]");
+    check_config("config a string", MC_CFG("\"x\""), "\"x\"");
+    check_config("config without storage", MC_CFG("{\"ignition\":{\"version\":\"3.4.0\"}}"), "{}");
+    /* storage: null, not an object, duplicates. */
+    check_config("storage null", MC_CFG("{\"ignition\":{},\"storage\":null}"),
+                 "{\"storage\":null}");
+    check_config("storage a list", MC_CFG("{\"storage\":[" OTHER("a") "]}"),
+                 "{\"storage\":[" OTHER("a") "]}");
+    check_config("storage without files", MC_CFG("{\"storage\":{\"directories\":[]}}"),
+                 "{\"storage\":{}}");
+    check_config("storage last wins",
+                 MC_CFG("{\"storage\":{\"files\":[" DROPIN("a") "]},\"storage\":{\"files\":[]}}"),
+                 "{\"storage\":{\"files\":[]}}");
+    /* files: null, not a list, duplicates. */
+    check_config("files null", MC_CFG("{\"storage\":{\"files\":null}}"),
+                 "{\"storage\":{\"files\":null}}");
+    check_config("files an object", MC_CFG("{\"storage\":{\"files\":{\"a\":" OTHER("b") "}}}"),
+                 "{\"storage\":{\"files\":{\"a\":" OTHER("b") "}}}");
+    check_config("files last wins",
+                 MC_CFG("{\"storage\":{\"files\":[" DROPIN("a") "],\"links\":[],\"files\":[" OTHER(
+                     "b") "," DROPIN("c") "]}}"),
+                 "{\"storage\":{\"files\":[" DROPIN("c") "]}}");
+    /* entries: not an object, no path, a path that is not a string. */
+    check_config(
+        "entries not objects",
+        MC_CFG("{\"storage\":{\"files\":[" OTHER("a") ",1,null,\"/etc/crio/crio.conf.d/x\",[]]}}"),
+        "{\"storage\":{\"files\":[1,null,\"/etc/crio/crio.conf.d/x\",[]]}}");
+    check_config(
+        "entry without path",
+        MC_CFG("{\"storage\":{\"files\":[" OTHER("a") ",{\"contents\":{}}," OTHER("b") "]}}"),
+        "{\"storage\":{\"files\":[{\"contents\":{}}]}}");
+    check_config("entry path not a string",
+                 MC_CFG("{\"storage\":{\"files\":[{\"path\":null},{\"path\":[\"/etc/x\"]}]}}"),
+                 "{\"storage\":{\"files\":[{\"path\":null},{\"path\":[\"/etc/x\"]}]}}");
+    check_config("entry last path wins",
+                 MC_CFG("{\"storage\":{\"files\":[{\"path\":\"/etc/crio/crio.conf.d/a\",\"path\":"
+                        "\"/etc/b\"},{\"path\":\"/etc/b\",\"path\":\"/etc/crio/crio.conf.d/c\"},"
+                        "{\"path\":\"/etc/b\",\"path\":7}]}}"),
+                 "{\"storage\":{\"files\":[{\"path\":\"/etc/crio/crio.conf.d/c\"},{\"path\":7}]}}");
+    /* drop-ins: kept whole, with contents, append and whatever else; the
+     * prefix is bytes (escaped or not), nothing normalised. */
+    check_config(
+        "drop-ins kept whole",
+        MC_CFG("{\"ignition\":{\"version\":\"2.2.0\"},\"storage\":{\"files\":["
+               "{\"filesystem\":\"root\",\"path\":\"/etc/crio/crio.conf.d/10\",\"append\":true,"
+               "\"contents\":{\"source\":\"data:,a\",\"compression\":\"gzip\"},\"mode\":420},"
+               "{\"path\":\"/etc/crio/crio.conf.d/\",\"contents\":7}," OTHER(
+                   "crio/crio.conf.d") ","
+                                       "{\"path\":\"/etc/crio/crio.conf.d\"},{\"path\":\"/etc/crio/"
+                                       "crio.conf.d/../x\"},"
+                                       "{\"path\":\"/etc/CRIO/crio.conf.d/x\"},{\"path\":\"//etc/"
+                                       "crio/crio.conf.d/x\"}]}}"),
+        "{\"storage\":{\"files\":["
+        "{\"filesystem\":\"root\",\"path\":\"/etc/crio/crio.conf.d/10\",\"append\":true,"
+        "\"contents\":{\"source\":\"data:,a\",\"compression\":\"gzip\"},\"mode\":420},"
+        "{\"path\":\"/etc/crio/crio.conf.d/\",\"contents\":7},"
+        "{\"path\":\"/etc/crio/crio.conf.d/../x\"}]}}");
+    check_config(
+        "escaped paths",
+        MC_CFG("{\"storage\":{\"files\":[{\"p\\u0061th\":\"\\/etc\\/crio\\/crio.conf.d\\/a\"},"
+               "{\"path\":\"/etc/crio/crio.conf.\\u0064/\\u0000\"},"
+               "{\"path\":\"/etc/crio/crio.conf.d\\u002F\"},"
+               "{\"path\":\"/etc/crio/crio.conf.d\\\\\"},"
+               "{\"path\":\"\\u00e9tc/crio/crio.conf.d/a\"}]}}"),
+        "{\"storage\":{\"files\":[{\"path\":\"/etc/crio/crio.conf.d/a\"},"
+        "{\"path\":\"/etc/crio/crio.conf.d/\\u0000\"},{\"path\":\"/etc/crio/crio.conf.d/\"}]}}");
+    /* More than 256 drop-ins: all kept, so the extract still counts them. */
+    enum { N = 300, ITEM = 160 };
+    char *big = malloc(N * ITEM + 512), *want = malloc(N * ITEM + 512);
+    assert_non_null(big);
+    assert_non_null(want);
+    static const char head[] = MC_CFG("{\"storage\":{\"files\":[");
+    /* The head without the four closing braces of the template. */
+    size_t o = (size_t)snprintf(big, sizeof(head), "%.*s", (int)(sizeof(head) - 5), head), w = 0;
+    w += (size_t)snprintf(want, 64, "{\"storage\":{\"files\":[");
+    for (int i = 0; i < N; i++) {
+        o += (size_t)snprintf(big + o, ITEM, "%s" DROPIN("%03d") "," OTHER("%03d"), i ? "," : "", i,
+                              i);
+        w += (size_t)snprintf(want + w, ITEM, "%s" DROPIN("%03d"), i ? "," : "", i);
+    }
+    snprintf(big + o, 16, "]}}}}}}");
+    snprintf(want + w, 16, "]}}");
+    check_config("300 drop-ins", big, want);
+    free(big);
+    free(want);
+    /* The same reduction on oldObject, and a later config replaces. */
+    static const char old[] =
+        REQ "\"resource\":{\"group\":\"machineconfiguration.openshift.io\",\"resource\":"
+            "\"machineconfigs\"},\"object\":{\"spec\":{\"config\":{\"storage\":{\"files\":"
+            "[" DROPIN("a") "]}},\"config\":{\"storage\":{\"files\":[" OTHER(
+                "b") "]}}}},"
+                     "\"oldObject\":{\"spec\":{\"config\":{\"storage\":{\"files\":[" OTHER(
+                         "c") "," DROPIN("d") "]}}}}}}";
+    check_config("config last wins", old, "{\"storage\":{\"files\":[]}}");
+    struct osw_review r;
+    assert_int_equal(osw_review_decode_fast(old, sizeof(old) - 1, &r, NULL), OSW_OK);
+    json_t *wo =
+        json_loads("{\"storage\":{\"files\":[" DROPIN("d") "]}}", JSON_DECODE_INT_AS_REAL, NULL);
+    assert_true(
+        json_equal(json_object_get(json_object_get(r.old_object_tree, "spec"), "config"), wo));
+    json_decref(wo);
+    osw_review_release(&r);
 }
 
 static void test_duplicate_values(void **state)
@@ -733,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_escaped_values), cmocka_unit_test(test_duplicate_values),
         cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_null_body),
         cmocka_unit_test(test_parity_fields),  cmocka_unit_test(test_annotations_check_oom),
+        cmocka_unit_test(test_config_reduced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
