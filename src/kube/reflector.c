@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "kube/backoff.h"
+#include "kube/listpage.h"
 #include "kube/query.h"
 
 #define DEFAULT_MAX_LIST      (256u << 20)
@@ -159,20 +160,44 @@ static void log_http_failure(struct osw_reflector *r, const char *verb, const ch
 
 /* ---- list -------------------------------------------------------------------- */
 
-struct collect {
-    struct osw_buf body;
-    size_t max;
+/* One list page as it streams in: the items go to the sink one by one (see
+ * listpage.h); only the start of the body is kept, for an error's message. */
+struct page_ctx {
+    struct osw_reflector *r;
+    struct osw_listpage lp;
+    size_t total, max;
     bool too_big;
+    struct osw_errbuf why; /* the first decode failure */
+    char snippet[ERROR_SNIPPET];
+    size_t snippet_len;
 };
 
-static bool collect_data(void *ctx, const char *data, size_t len)
+static void page_item(void *arg, const json_t *obj)
 {
-    struct collect *c = ctx;
-    if (len > c->max - c->body.len) {
-        c->too_big = true;
+    struct page_ctx *p = arg;
+    if (!stopping(p->r))
+        p->r->sink->list_item(p->r->sink_ctx, obj);
+}
+
+static bool page_data(void *arg, const char *data, size_t len)
+{
+    struct page_ctx *p = arg;
+    if (stopping(p->r))
+        return false;
+    if (len > p->max - p->total) {
+        p->too_big = true;
         return false;
     }
-    return osw_buf_append(&c->body, data, len) == OSW_OK || (c->too_big = true, false);
+    p->total += len;
+    if (p->snippet_len < sizeof(p->snippet) - 1) {
+        size_t n = sizeof(p->snippet) - 1 - p->snippet_len;
+        n = n < len ? n : len;
+        memcpy(p->snippet + p->snippet_len, data, n);
+        p->snippet_len += n;
+        p->snippet[p->snippet_len] = '\0';
+    }
+    /* A failure ends the transfer: a page that is no list need not arrive. */
+    return osw_listpage_feed(&p->lp, data, len, &p->why) == OSW_OK;
 }
 
 /* Lists one page; *cont is replaced by the next page's token (or freed). */
@@ -180,12 +205,15 @@ static struct outcome list_page(struct osw_reflector *r, const char *path, char 
                                 bool *not_found)
 {
     struct outcome oc = {NULL, -1, false, false};
-    struct collect c = {OSW_BUF_INIT, r->max_list_bytes, false};
+    struct page_ctx p;
     struct osw_buf url = OSW_BUF_INIT;
     struct osw_reflector_response resp = {0, -1};
     struct osw_errbuf eb;
-    json_t *root = NULL;
 
+    memset(&p, 0, sizeof(p));
+    p.r = r;
+    p.max = r->max_list_bytes;
+    osw_listpage_init(&p.lp, r->max_line_bytes, page_item, &p);
     *not_found = false;
     eb.msg[0] = '\0';
     if (osw_buf_append_cstr(&url, path) != OSW_OK ||
@@ -194,16 +222,16 @@ static struct outcome list_page(struct osw_reflector *r, const char *path, char 
         goto out;
     }
     enum osw_err err =
-        r->transport.ops->get(r->transport.impl, url.data, false, collect_data, &c, &resp, &eb);
+        r->transport.ops->get(r->transport.impl, url.data, false, page_data, &p, &resp, &eb);
     if (stopping(r))
         goto out;
-    if (err != OSW_OK || (c.too_big && resp.status == 200)) {
+    if (err != OSW_OK || (p.too_big && resp.status == 200)) {
         osw_log_write(r->log, OSW_LOG_WARN, "Kubernetes API list failed; retrying with backoff",
                       (struct osw_log_field[]){
                           OSW_LOGF_CSTR("resource", r->resource), OSW_LOGF_CSTR("path", url.data),
-                          OSW_LOGF_CSTR("error", c.too_big ? "list page too large" : eb.msg)},
+                          OSW_LOGF_CSTR("error", p.too_big ? "list page too large" : eb.msg)},
                       3);
-        oc.reason = c.too_big ? "decode" : "network";
+        oc.reason = p.too_big ? "decode" : "network";
         goto out;
     }
     if (resp.status == 404 && !*cont) {
@@ -211,46 +239,31 @@ static struct outcome list_page(struct osw_reflector *r, const char *path, char 
         goto out;
     }
     if (resp.status != 200) {
-        log_http_failure(r, "list", url.data, resp.status, c.body.data, c.body.len);
+        log_http_failure(r, "list", url.data, resp.status, p.snippet, p.snippet_len);
         oc.reason = status_reason(resp.status);
         oc.retry_after_s = resp.retry_after_s;
         goto out;
     }
-    json_error_t jerr;
-    root = json_loadb(c.body.data ? c.body.data : "", c.body.len,
-                      JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
-    const json_t *items = json_object_get(root, "items");
-    const json_t *meta = json_object_get(root, "metadata");
-    const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
-    if (!json_is_object(root) || !rv ||
-        !(items == NULL || json_is_null(items) || json_is_array(items))) {
+    err = osw_listpage_finish(&p.lp, &p.why);
+    if (err != OSW_OK) {
         osw_log_write(r->log, OSW_LOG_WARN,
                       "Kubernetes API list answer is not a list; retrying with backoff",
-                      (struct osw_log_field[]){
-                          OSW_LOGF_CSTR("resource", r->resource), OSW_LOGF_CSTR("path", url.data),
-                          OSW_LOGF_CSTR("error", root ? "no items array or no "
-                                                        "metadata.resourceVersion"
-                                                      : jerr.text)},
+                      (struct osw_log_field[]){OSW_LOGF_CSTR("resource", r->resource),
+                                               OSW_LOGF_CSTR("path", url.data),
+                                               OSW_LOGF_CSTR("error", p.why.msg)},
                       3);
-        oc.reason = "decode";
+        oc.reason = err == OSW_ENOMEM ? "error" : "decode";
         goto out;
     }
-    size_t i;
-    const json_t *item;
-    json_array_foreach(items, i, item)
-    {
-        if (json_is_object(item))
-            r->sink->list_item(r->sink_ctx, item);
-    }
-    snprintf(r->resource_version, sizeof(r->resource_version), "%s", rv);
-    const char *next = json_string_value(json_object_get(meta, "continue"));
+    snprintf(r->resource_version, sizeof(r->resource_version), "%s",
+             osw_listpage_resource_version(&p.lp));
+    const char *next = osw_listpage_continue(&p.lp);
     free(*cont);
-    *cont = next && *next ? strdup(next) : NULL;
-    if (next && *next && !*cont)
+    *cont = next ? strdup(next) : NULL;
+    if (next && !*cont)
         oc.reason = "error";
 out:
-    json_decref(root);
-    osw_buf_free(&c.body);
+    osw_listpage_free(&p.lp);
     osw_buf_free(&url);
     return oc;
 }

@@ -79,8 +79,10 @@ struct osw_reflector_config {
     size_t npaths;
     const char *field_selector; /* "metadata.name=cluster", or NULL */
     unsigned page_limit;        /* list with limit + continue; 0: one page */
-    size_t max_list_bytes;      /* a larger list page is a failure; 0: 256 MiB */
-    size_t max_line_bytes;      /* a longer watch line ends the watch; 0: 16 MiB */
+    size_t max_list_bytes;      /* a larger list page is a failure (it streams: only one
+                                   element is held at a time); 0: 256 MiB */
+    size_t max_line_bytes;      /* a longer watch line ends the watch, a longer list
+                                   element fails the list; 0: 16 MiB */
     /* Timing knobs; 0 means the contract's and client-go's values. */
     double backoff_base_ms, backoff_cap_ms; /* 250 ms, 30 s */
     int64_t not_served_retry_ms;            /* 5 min */

@@ -21,13 +21,16 @@
 #define MAX_STEPS 32
 #define MAX_CALLS 64
 
-/* One scripted answer. `hold`: after the pieces, block until aborted. */
+/* One scripted answer. `hold`: after the pieces, block until aborted.
+ * `chop`: deliver each piece in bits of at most this many bytes (1: byte by
+ * byte, as a slow connection might); 0: each piece whole. */
 struct step {
     long status;
     const char *pieces[6];
     bool eio;
     bool hold;
     double retry_after;
+    size_t chop;
 };
 
 struct fake {
@@ -79,8 +82,11 @@ static inline enum osw_err fake_get(void *impl, const char *pq, bool watch,
     if (st.eio)
         return osw_errbuf_set(eb, OSW_EIO, "connection reset");
     for (size_t i = 0; i < 6 && st.pieces[i]; i++) {
-        if (!on_data(ctx, st.pieces[i], strlen(st.pieces[i])))
-            return OSW_OK;
+        size_t len = strlen(st.pieces[i]), bit = st.chop ? st.chop : len;
+        for (size_t off = 0; off < len || (len == 0 && off == 0); off += bit ? bit : 1) {
+            if (!on_data(ctx, st.pieces[i] + off, len - off < bit ? len - off : bit))
+                return OSW_OK;
+        }
     }
     if (st.hold) {
         pthread_mutex_lock(&f->mu);

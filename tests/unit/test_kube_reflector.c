@@ -380,7 +380,9 @@ static void other_failures(void **state)
     (void)state;
     struct fx *x = fx_new();
     const char *L = LIST("1", "");
-    script(x, (struct step){.status = 200, .pieces = {L, L, L, L}}); /* > 200 bytes */
+    /* One valid page over the 200-byte bound: streaming it does not lift the bound. */
+    script(x, (struct step){.status = 200,
+                            .pieces = {LIST("1", ITEM("a") "," ITEM("b") "," ITEM("c"))}});
     script(x, (struct step){.status = 200, .pieces = {L}});
     script(x, (struct step){.status = 404, .pieces = {"{}"}});
     script(x, (struct step){.status = 200, .pieces = {L}});
@@ -415,6 +417,60 @@ static void other_failures(void **state)
     assert_true(restarts(x, "error") == 1);
     /* A 404 on a watch is no reason to change version: still v1. */
     assert_true(strncmp(call(x, 10), V1 "?", strlen(V1) + 1) == 0);
+    fx_free(x);
+}
+
+/* List pages stream: delivered byte by byte, with metadata after items, the
+ * items reach the sink and the page's resourceVersion and continue are used. */
+static void list_pages_stream_byte_by_byte(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){.status = 200,
+                            .chop = 1,
+                            .pieces = {"{\"items\":[" ITEM("a") ",", ITEM("b") "],",
+                                       "\"metadata\":{\"continue\":\"p2\",\"resourceVersion\":"
+                                       "\"7\"},\"kind\":\"List\"}"}});
+    script(x, (struct step){.status = 200,
+                            .chop = 3,
+                            .pieces = {"{\"items\":[" ITEM("c") "],\"metadata\":{"
+                                                                "\"resourceVersion\":\"8\"}}"}});
+    fx_start(x, both, 1, 2);
+    wait_sink(x, "begin item:a item:b item:c commit:8 ");
+    wait_calls(x, 3);
+    assert_string_equal(call(x, 1),
+                        V1 "?fieldSelector=metadata.name%3Dcluster&limit=2&continue=p2");
+    assert_true(strstr(call(x, 2), "resourceVersion=8&") != NULL);
+    fx_free(x);
+}
+
+/* A list element over the bound (4096 bytes here), a page cut short and a
+ * page with garbage after its items each abort the list and lead to a new
+ * one, counted as decode restarts. */
+static void broken_list_pages_relist(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    static char big[3000];
+    memset(big, 'x', sizeof(big) - 1);
+    script(x, (struct step){.status = 200,
+                            .chop = 1000,
+                            .pieces = {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":["
+                                       "" ITEM("a") ",{\"metadata\":{\"name\":\"",
+                                       big, big, "\"}}]}"}});
+    script(x, (struct step){.status = 200,
+                            .pieces = {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":["
+                                       "" ITEM("b") ",{\"metadata\""}});
+    script(x, (struct step){.status = 200,
+                            .pieces = {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":["
+                                       "" ITEM("c") "] garbage}"}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("2", ITEM("d"))}});
+    fx_start(x, both, 1, 0);
+    wait_sink(x, "begin item:a abort begin item:b abort begin item:c abort begin item:d commit:2 ");
+    assert_true(restarts(x, "decode") == 3);
+    assert_true(log_has(x, "list element longer than 4096 bytes"));
+    assert_true(log_has(x, "list page ends mid-JSON"));
+    assert_true(log_has(x, "data after the List") || log_has(x, "unexpected"));
     fx_free(x);
 }
 
@@ -534,6 +590,8 @@ int main(void)
         cmocka_unit_test(paging_follows_continue),
         cmocka_unit_test(restart_reasons),
         cmocka_unit_test(other_failures),
+        cmocka_unit_test(list_pages_stream_byte_by_byte),
+        cmocka_unit_test(broken_list_pages_relist),
         cmocka_unit_test(oversized_line_relists),
         cmocka_unit_test(auth_failures_back_off_and_name_the_verb),
         cmocka_unit_test(retry_after_is_honoured),
