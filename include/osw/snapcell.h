@@ -33,6 +33,14 @@ struct osw_osis *osw_snapcell_acquire(struct osw_snapcell *c);
  * snapshot is released once no reader is between load and ref. */
 void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s);
 
+/*
+ * The writer's half of the scheme, shared by every such cell (the cluster
+ * state's too): returns once no reader is between loading the old pointer
+ * and taking its reference, so the writer may drop the cell's reference to
+ * the pointer it just exchanged out. `acquiring` is the cell's reader count.
+ */
+void osw_snapcell_wait_readers(atomic_uint *acquiring);
+
 /* Whether osw_snapcell_publish() was ever called. */
 bool osw_snapcell_synced(struct osw_snapcell *c);
 

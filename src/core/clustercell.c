@@ -10,10 +10,7 @@
  */
 #include "osw/clustercell.h"
 
-#include <sched.h>
-#include <time.h>
-
-#define YIELD_SPINS 1000
+#include "osw/snapcell.h"
 
 void osw_clustercell_init(struct osw_clustercell *c, enum osw_cluster_mode mode)
 {
@@ -56,16 +53,7 @@ void osw_clustercell_publish(struct osw_clustercell *c, struct osw_cluster *cl,
         atomic_store(&c->synced_once, true);
     if (!old)
         return;
-    unsigned spins = 0;
-    while (atomic_load(&c->acquiring) != 0) {
-        if (spins < YIELD_SPINS) {
-            spins++;
-            sched_yield();
-        } else {
-            struct timespec ts = {0, 100000}; /* 100 us */
-            nanosleep(&ts, NULL);
-        }
-    }
+    osw_snapcell_wait_readers(&c->acquiring);
     osw_cluster_unref(old);
 }
 

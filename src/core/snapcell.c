@@ -43,12 +43,8 @@ struct osw_osis *osw_snapcell_acquire(struct osw_snapcell *c)
     return s;
 }
 
-void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s)
+void osw_snapcell_wait_readers(atomic_uint *acquiring)
 {
-    struct osw_osis *old = atomic_exchange(&c->current, s);
-    atomic_store(&c->synced, true);
-    if (!old)
-        return;
     /*
      * Why this is safe: a reader that loaded `old` incremented `acquiring`
      * before that load and decrements it only after its own reference is
@@ -64,7 +60,7 @@ void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s)
      * never gives up, because giving up could free memory still in use.
      */
     unsigned spins = 0;
-    while (atomic_load(&c->acquiring) != 0) {
+    while (atomic_load(acquiring) != 0) {
         if (spins < YIELD_SPINS) {
             spins++;
             sched_yield();
@@ -73,6 +69,15 @@ void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s)
             nanosleep(&ts, NULL);
         }
     }
+}
+
+void osw_snapcell_publish(struct osw_snapcell *c, struct osw_osis *s)
+{
+    struct osw_osis *old = atomic_exchange(&c->current, s);
+    atomic_store(&c->synced, true);
+    if (!old)
+        return;
+    osw_snapcell_wait_readers(&c->acquiring);
     osw_osis_unref(old);
 }
 
