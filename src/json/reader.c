@@ -102,56 +102,25 @@ static bool at(const struct reader *r, unsigned char c)
 }
 
 /*
- * Iterates the members of the object at s->p. Call with *first true while
- * s->p is at '{'. Returns 1 with the key in `k` and s->p at its value, 0
- * after the closing '}', -1 when the bytes are not JSON.
+ * Steps through a container whose opening byte is at s->p: call with *first
+ * true there. Returns 1 with s->p at the next item, 0 after `close`, -1 when
+ * the bytes are not JSON. Objects and arrays differ only in what an item is.
  */
-static int next_member(struct reader *r, bool *first, struct key *k)
+static int next_item(struct reader *r, bool *first, unsigned char close)
 {
     struct osw_jscan *s = &r->s;
     if (*first) {
         *first = false;
         s->p++;
         jscan_ws(s);
-        if (at(r, '}')) {
-            s->p++;
-            return 0;
-        }
-    } else {
-        jscan_ws(s);
-        if (at(r, '}')) {
-            s->p++;
-            return 0;
-        }
-        if (!at(r, ','))
-            return -1;
-        s->p++;
-        jscan_ws(s);
-    }
-    struct osw_jstr js;
-    if (!osw_jscan_key(s, &js))
-        return -1;
-    key_get(&js, k);
-    return 1;
-}
-
-/* Iterates the elements of the array at s->p, as next_member does the
- * members of an object: 1 with s->p at an element, 0 after ']', -1. */
-static int next_element(struct reader *r, bool *first)
-{
-    struct osw_jscan *s = &r->s;
-    if (*first) {
-        *first = false;
-        s->p++;
-        jscan_ws(s);
-        if (at(r, ']')) {
+        if (at(r, close)) {
             s->p++;
             return 0;
         }
         return 1;
     }
     jscan_ws(s);
-    if (at(r, ']')) {
+    if (at(r, close)) {
         s->p++;
         return 0;
     }
@@ -160,6 +129,27 @@ static int next_element(struct reader *r, bool *first)
     s->p++;
     jscan_ws(s);
     return 1;
+}
+
+/* Iterates the members of the object at s->p (see next_item): 1 with the
+ * key in `k` and s->p at its value, 0 after '}', -1. */
+static int next_member(struct reader *r, bool *first, struct key *k)
+{
+    int rc = next_item(r, first, '}');
+    if (rc != 1)
+        return rc;
+    struct osw_jstr js;
+    if (!osw_jscan_key(&r->s, &js))
+        return -1;
+    key_get(&js, k);
+    return 1;
+}
+
+/* Iterates the elements of the array at s->p (see next_item): 1 with s->p at
+ * an element, 0 after ']', -1. */
+static int next_element(struct reader *r, bool *first)
+{
+    return next_item(r, first, ']');
 }
 
 static bool skip(struct reader *r, unsigned depth)
