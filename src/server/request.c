@@ -34,6 +34,7 @@ struct request {
     bool close;                    /* answer with Connection: close (413) */
     bool discard;                  /* drop body bytes instead of buffering them */
     bool counted;                  /* the in-flight gauge was incremented */
+    bool reported;                 /* requests_total has this request */
     struct osw_server_conn *sc;    /* borrowed: its connection (NULL: none) */
     unsigned long long seen;       /* body bytes received */
     char *body;                    /* owned; `cap` bytes charged to srv->buffered */
@@ -54,6 +55,18 @@ static bool is_admission(const struct osw_route *r)
 static enum osw_endpoint endpoint_of(const struct osw_route *r)
 {
     return r->id == OSW_ROUTE_MUTATE ? OSW_EP_MUTATE : OSW_EP_VALIDATE;
+}
+
+/* Adds the request to requests_total, once: the answer's verdict, or, for a
+ * request that ends without one (dropped past the deadline, evicted, or too
+ * large to read through), `error` when it completes. */
+static void report(struct osw_server *srv, struct request *rq, enum osw_op op, enum osw_verdict v,
+                   double seconds)
+{
+    if (rq->reported || !is_admission(rq->route))
+        return;
+    rq->reported = true;
+    osw_metrics_request(srv->deps.metrics, endpoint_of(rq->route), op, v, seconds);
 }
 
 static double elapsed(const struct timespec *t0)
@@ -216,11 +229,8 @@ static bool take(struct osw_server *srv, struct request *rq, const char *data, s
     if (rq->discard) {
         if (rq->seen <= OSW_SERVER_DISCARD_MAX)
             return true;
-        /* Too much to read through: the connection is dropped unanswered,
-         * and the request still counts once. */
-        if (is_admission(rq->route))
-            osw_metrics_request(srv->deps.metrics, endpoint_of(rq->route), OSW_OP_UNKNOWN,
-                                OSW_VERDICT_ERROR, -1.0);
+        /* Too much to read through: the connection is dropped unanswered
+         * (counted as an error when the request completes). */
         return false;
     }
     if (n > rq->cap - rq->len) {
@@ -336,11 +346,9 @@ static void log_rejection(const struct osw_server *srv, struct MHD_Connection *c
 
 /* An answer decided before the body (404, 405, 413, 415, 500, 503). */
 static enum MHD_Result answer_error(struct osw_server *srv, struct MHD_Connection *conn,
-                                    const struct request *rq, const char *url, const char *method)
+                                    struct request *rq, const char *url, const char *method)
 {
-    if (is_admission(rq->route))
-        osw_metrics_request(srv->deps.metrics, endpoint_of(rq->route), OSW_OP_UNKNOWN,
-                            OSW_VERDICT_ERROR, -1.0);
+    report(srv, rq, OSW_OP_UNKNOWN, OSW_VERDICT_ERROR, -1.0);
     log_rejection(srv, conn, rq, url, method, rq->status, osw_str_from_cstr(rq->reason));
     return queue(srv, conn, rq, rq->status, static_text(rq->reason), "text/plain; charset=utf-8");
 }
@@ -431,7 +439,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
      * when the answer is a 400 for a field of the wrong type. */
     enum osw_op op = osw_op_from_str(a.decision.operation);
     if (a.http_status != MHD_HTTP_OK) {
-        osw_metrics_request(srv->deps.metrics, ep, op, OSW_VERDICT_ERROR, -1.0);
+        report(srv, rq, op, OSW_VERDICT_ERROR, -1.0);
         log_rejection(srv, conn, rq, url, method, (unsigned)a.http_status,
                       (struct osw_str){a.body.data, a.body.len});
         ret = queue(srv, conn, rq, (unsigned)a.http_status, buf_response(&a.body),
@@ -440,7 +448,7 @@ static enum MHD_Result answer_admit(struct osw_server *srv, struct MHD_Connectio
         return ret;
     }
     double secs = elapsed(&rq->t0);
-    osw_metrics_request(srv->deps.metrics, ep, op, a.decision.verdict, secs);
+    report(srv, rq, op, a.decision.verdict, secs);
     osw_metrics_rules(srv->deps.metrics, a.decision.rules);
     log_decision(srv, ep, &a, op, secs);
     ret = queue(srv, conn, rq, MHD_HTTP_OK, buf_response(&a.body), "application/json");
@@ -636,6 +644,7 @@ void osw_request_completed(void *cls, struct MHD_Connection *conn, void **req_cl
     *req_cls = NULL;
     if (rq->counted)
         osw_metrics_inflight_add(srv->deps.metrics, -1);
+    report(srv, rq, OSW_OP_UNKNOWN, OSW_VERDICT_ERROR, -1.0);
     release_body(srv, rq);
     osw_server_conn_end(rq->sc);
     free(rq);
