@@ -6,6 +6,7 @@
  * valid for the API server; a warning already given is dropped and at most
  * eight are kept. The caller adds them in the contract's order.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,32 +55,46 @@ static enum osw_err push(struct osw_decision *d, struct osw_buf *b, enum osw_err
     return OSW_OK;
 }
 
-enum osw_err osw_warn_inherited_gone(struct osw_decision *d, struct osw_str stream)
+/* Builds one warning from `fmt` and pushes it: "%N" takes a struct osw_str
+ * shown as a clipped name, "%Z" a size_t in decimal; other text is copied. */
+static enum osw_err warn(struct osw_decision *d, bool *kept, const char *fmt, ...)
 {
     struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "inherited stream ");
-    if (err == OSW_OK)
-        err = name(&b, stream);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(
-            &b, " (from pool worker) is not available; the MCO cannot render this pool");
-    return push(d, &b, err, NULL);
+    enum osw_err err;
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt;; p += 2) {
+        const char *pct = strchr(p, '%');
+        /* Appended even when empty, so `b` holds a string for push(). */
+        err = osw_buf_append(&b, p, pct ? (size_t)(pct - p) : strlen(p));
+        if (err != OSW_OK || !pct || pct[1] == '\0')
+            break;
+        p = pct;
+        if (p[1] == 'N')
+            err = name(&b, va_arg(ap, struct osw_str));
+        else if (p[1] == 'Z')
+            err = osw_buf_printf(&b, "%zu", va_arg(ap, size_t));
+        if (err != OSW_OK)
+            break;
+    }
+    va_end(ap);
+    return push(d, &b, err, kept);
+}
+
+enum osw_err osw_warn_inherited_gone(struct osw_decision *d, struct osw_str stream)
+{
+    return warn(d, NULL,
+                "inherited stream %N (from pool worker) is not available; the MCO cannot render "
+                "this pool",
+                stream);
 }
 
 enum osw_err osw_warn_conflict(struct osw_decision *d, struct osw_str mc, struct osw_str pool)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "MachineConfig ");
-    if (err == OSW_OK)
-        err = name(&b, mc);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, " overrides osImageURL of pool ");
-    if (err == OSW_OK)
-        err = name(&b, pool);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, ", which names a stream");
     bool kept;
-    err = push(d, &b, err, &kept);
+    enum osw_err err =
+        warn(d, &kept, "MachineConfig %N overrides osImageURL of pool %N, which names a stream", mc,
+             pool);
     if (kept)
         d->rules |= OSW_RULE_CONFLICT_WARNED;
     return err;
@@ -87,15 +102,10 @@ enum osw_err osw_warn_conflict(struct osw_decision *d, struct osw_str mc, struct
 
 enum osw_err osw_warn_runc(struct osw_decision *d, struct osw_str pool)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "pool ");
-    if (err == OSW_OK)
-        err = name(&b, pool);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(
-            &b, " targets RHEL 10 with runc as default runtime; the MCO will not render it");
     bool kept;
-    err = push(d, &b, err, &kept);
+    enum osw_err err = warn(
+        d, &kept,
+        "pool %N targets RHEL 10 with runc as default runtime; the MCO will not render it", pool);
     if (kept)
         d->rules |= OSW_RULE_RUNC_WARNED;
     return err;
@@ -103,87 +113,46 @@ enum osw_err osw_warn_runc(struct osw_decision *d, struct osw_str pool)
 
 enum osw_err osw_warn_url_equal(struct osw_decision *d, struct osw_str mc, struct osw_str pool)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "MachineConfig ");
-    if (err == OSW_OK)
-        err = name(&b, mc);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, " pins osImageURL to the stream image of pool ");
-    if (err == OSW_OK)
-        err = name(&b, pool);
-    return push(d, &b, err, NULL);
+    return warn(d, NULL, "MachineConfig %N pins osImageURL to the stream image of pool %N", mc,
+                pool);
 }
 
 enum osw_err osw_warn_tag(struct osw_decision *d, struct osw_str mc)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "MachineConfig ");
-    if (err == OSW_OK)
-        err = name(&b, mc);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, " sets osImageURL by tag; pin it by digest (@sha256:)");
-    return push(d, &b, err, NULL);
+    return warn(d, NULL, "MachineConfig %N sets osImageURL by tag; pin it by digest (@sha256:)",
+                mc);
 }
 
 enum osw_err osw_warn_downgrade(struct osw_decision *d, struct osw_str from, struct osw_str to)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "stream ");
-    if (err == OSW_OK)
-        err = name(&b, from);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, " -> ");
-    if (err == OSW_OK)
-        err = name(&b, to);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, " is a downgrade; only forward migration is supported");
-    return push(d, &b, err, NULL);
+    return warn(d, NULL, "stream %N -> %N is a downgrade; only forward migration is supported",
+                from, to);
 }
 
 enum osw_err osw_warn_paused(struct osw_decision *d, struct osw_str pool)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "pool ");
-    if (err == OSW_OK)
-        err = name(&b, pool);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b,
-                                  " is paused; its nodes change stream only after it is unpaused");
-    return push(d, &b, err, NULL);
+    return warn(d, NULL, "pool %N is paused; its nodes change stream only after it is unpaused",
+                pool);
 }
 
 enum osw_err osw_warn_inherit(struct osw_decision *d, size_t n)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_printf(&b,
-                                      "%zu custom pool(s) without spec.osImageStream follow the "
-                                      "worker pool and will also change stream",
-                                      n);
-    return push(d, &b, err, NULL);
+    return warn(d, NULL,
+                "%Z custom pool(s) without spec.osImageStream follow the worker pool and will "
+                "also change stream",
+                n);
 }
 
 enum osw_err osw_warn_default(struct osw_decision *d, struct osw_str from, struct osw_str to,
                               size_t n)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(&b, "default stream ");
-    if (err == OSW_OK)
-        err = name(&b, from);
-    if (err == OSW_OK)
-        err = osw_buf_append_cstr(&b, " -> ");
-    if (err == OSW_OK)
-        err = name(&b, to);
-    if (err == OSW_OK)
-        err = osw_buf_printf(&b, " moves %zu pool(s) that do not name a stream", n);
-    return push(d, &b, err, NULL);
+    return warn(d, NULL, "default stream %N -> %N moves %Z pool(s) that do not name a stream", from,
+                to, n);
 }
 
 enum osw_err osw_warn_skip(struct osw_decision *d)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    enum osw_err err = osw_buf_append_cstr(
-        &b, "cluster state cache not synced; osImageURL and runc checks were skipped");
-    return push(d, &b, err, NULL);
+    return warn(d, NULL, "cluster state cache not synced; osImageURL and runc checks were skipped");
 }
 
 void osw_warn_clear(struct osw_decision *d)

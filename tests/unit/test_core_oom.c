@@ -20,42 +20,7 @@
 #include "osw/admit.h"
 #include "osw/cluster.h"
 #include "../support/admit_util.h"
-
-void *__real_malloc(size_t n);
-void *__real_realloc(void *p, size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__wrap_malloc(size_t n);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_calloc(size_t a, size_t b);
-
-static long countdown = -1; /* fail when it reaches 0; -1 = never */
-static bool failed;
-
-static bool should_fail(void)
-{
-    if (countdown < 0)
-        return false;
-    if (countdown-- == 0) {
-        failed = true;
-        return true;
-    }
-    return false;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    return should_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : __real_realloc(p, n);
-}
-
-void *__wrap_calloc(size_t a, size_t b)
-{
-    return should_fail() ? NULL : __real_calloc(a, b);
-}
+#include "../support/oom.h"
 
 static char *read_all(const char *name, size_t *len)
 {

@@ -258,6 +258,15 @@ static bool on_data(void *ctx, const char *data, size_t len)
     return s->stop_after == 0 || s->pieces < s->stop_after;
 }
 
+/* GET the OSImageStreams into `s`: a list, or (`watch`) a watch from a
+ * resourceVersion far ahead, so that nothing is replayed, only what is fed. */
+static enum osw_err get_osis(struct osw_kube_client *c, bool watch, struct sink *s,
+                             struct osw_kube_response *r, struct osw_errbuf *eb)
+{
+    return osw_kube_client_get(c, watch ? OSIS "?watch=1&resourceVersion=999999" : OSIS, watch,
+                               on_data, s, r, eb);
+}
+
 /* The recorded requests (a new reference). */
 static json_t *recorded(struct dbl *d)
 {
@@ -287,7 +296,7 @@ static void test_headers_and_keep_alive(void **state)
     assert_string_equal(json_string_value(json_object_get(list, "kind")), "OSImageStreamList");
     json_decref(list);
     struct sink s2 = {0};
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s2, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s2, &r, &eb), OSW_OK);
     json_t *recs = recorded(&g_api);
     assert_int_equal(json_array_size(recs), 2);
     json_t *a = json_array_get(recs, 0), *b = json_array_get(recs, 1);
@@ -316,30 +325,30 @@ static void test_status_and_retry_after(void **state)
     struct osw_errbuf eb;
     json_decref(cmd(&g_api, "{s:s, s:i, s:i, s:i, s:s}", "op", "override", "status", 429,
                     "retry_after", 7, "times", 1, "message", "slow down"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 429);
     assert_true(r.retry_after_s > 6.9 && r.retry_after_s < 7.1);
     assert_string_equal(eb.msg, "HTTP 429: slow down");
     assert_int_equal(s.pieces, 0); /* an error body is not data */
     json_decref(cmd(&g_api, "{s:s, s:i, s:i}", "op", "override", "status", 403, "times", 1));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 403);
     assert_true(r.retry_after_s < 0);
     assert_string_equal(eb.msg, "HTTP 403: forced by the test double");
     /* Retry-After: 0 is reported as 0, not as absent. */
     json_decref(cmd(&g_api, "{s:s, s:i, s:i, s:i}", "op", "override", "status", 503, "retry_after",
                     0, "times", 1));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 503);
     assert_true(r.retry_after_s == 0);
     json_decref(cmd(&g_api, "{s:s, s:s, s:s}", "op", "unserve", "version", "v1", "resource",
                     "osimagestreams"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 404);
     json_decref(cmd(&g_api, "{s:s, s:s}", "op", "serve_again", "version", "v1"));
     /* A wrong token: 401 (the double's), still OSW_OK. */
     json_decref(cmd(&g_api, "{s:s, s:s}", "op", "set_token", "token", "other"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 401);
     assert_int_equal(s.pieces, 0);
     osw_kube_client_free(c);
@@ -382,13 +391,13 @@ static void test_token_file_rotation(void **state)
     struct osw_kube_response r;
     struct osw_errbuf eb;
     json_t *recs = NULL;
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     assert_string_equal(last_auth(&recs), "Bearer tok");
     /* Renamed over (as kubelet does): the next request carries it. */
     json_decref(
         cmd(&g_api, "{s:s, s:s, s:s}", "op", "rotate_token", "token_file", tf, "token", "tok-2"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     assert_string_equal(last_auth(&recs), "Bearer tok-2");
     /* Rewritten in place (same inode, same size): seen through mtime and
@@ -397,17 +406,17 @@ static void test_token_file_rotation(void **state)
      * force one tick reliably.) */
     write_token(tf, "tok-3", true);
     json_decref(cmd(&g_api, "{s:s, s:s}", "op", "set_token", "token", "tok-3"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     assert_string_equal(last_auth(&recs), "Bearer tok-3");
     /* Gone: the last token read is kept (client-go does the same). */
     assert_int_equal(unlink(tf), 0);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_string_equal(last_auth(&recs), "Bearer tok-3");
     /* Back, more than a second after its last change: read again. */
     write_token(tf, "tok-4\n", false);
     json_decref(cmd(&g_api, "{s:s, s:s}", "op", "set_token", "token", "tok-4"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     assert_string_equal(last_auth(&recs), "Bearer tok-4");
     json_decref(recs);
@@ -418,14 +427,14 @@ static void test_token_file_rotation(void **state)
     free(cfg.token_file);
     cfg.token_file = strdup("/nonexistent/osw/token");
     c = client_for(&cfg);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     assert_non_null(strstr(eb.msg, "token file /nonexistent/osw/token"));
     assert_int_equal(r.status, 0);
     osw_kube_client_free(c);
     /* ... with a static token as well, the static one is used. */
     cfg.token = strdup("tok-4");
     c = client_for(&cfg);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     osw_kube_client_free(c);
     osw_kube_config_free(&cfg);
@@ -444,7 +453,7 @@ static void test_ca_mismatch_sends_nothing(void **state)
     struct sink s = {0};
     struct osw_kube_response r;
     struct osw_errbuf eb;
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     assert_non_null(strstr(eb.msg, "certificate verify failed"));
     assert_null(strstr(eb.msg, "tok"));
     assert_int_equal(r.status, 0);
@@ -468,7 +477,7 @@ static void test_ca_mismatch_sends_nothing(void **state)
     cfg.ca_pem = NULL;
     cfg.ca_len = 0;
     c = client_for(&cfg);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     assert_non_null(strstr(eb.msg, "certificate verify failed"));
     osw_kube_client_free(c);
     /* insecure-skip-tls-verify: answered. */
@@ -476,7 +485,7 @@ static void test_ca_mismatch_sends_nothing(void **state)
     config_for(&g_api, &cfg, "kc-insecure", json_pack("{s:b}", "insecure", 1));
     assert_true(cfg.insecure_skip_tls_verify);
     c = client_for(&cfg);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     osw_kube_client_free(c);
     osw_kube_config_free(&cfg);
@@ -497,7 +506,7 @@ static void test_client_certificate(void **state)
     struct sink s = {0};
     struct osw_kube_response r;
     struct osw_errbuf eb;
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 401); /* no token: the double wants one */
     json_t *recs = recorded(&g_mtls);
     json_t *last = json_array_get(recs, json_array_size(recs) - 1);
@@ -509,7 +518,7 @@ static void test_client_certificate(void **state)
     /* Without a client certificate the double sees none. */
     config_for(&g_mtls, &cfg, "kc-mtls2", json_object());
     c = client_for(&cfg);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     recs = recorded(&g_mtls);
     last = json_array_get(recs, json_array_size(recs) - 1);
@@ -572,9 +581,7 @@ static void test_watch_streams_pieces(void **state)
     struct osw_kube_response r;
     struct osw_errbuf eb;
     /* resourceVersion far ahead: nothing is replayed, only what is fed. */
-    assert_int_equal(
-        osw_kube_client_get(c, OSIS "?watch=1&resourceVersion=999999", true, on_data, &s, &r, &eb),
-        OSW_OK);
+    assert_int_equal(get_osis(c, true, &s, &r, &eb), OSW_OK);
     pthread_join(th, NULL);
     assert_int_equal(r.status, 200);
     assert_string_equal(s.data, "{\"type\":\"ADDED\",\"object\":{}}\n{\"type\":\"BOOKMARK\"}\n");
@@ -583,9 +590,7 @@ static void test_watch_streams_pieces(void **state)
     struct sink s2 = {.stop_after = 1};
     f.what = "pieces";
     start_feeder(&th, &f);
-    assert_int_equal(
-        osw_kube_client_get(c, OSIS "?watch=1&resourceVersion=999999", true, on_data, &s2, &r, &eb),
-        OSW_OK);
+    assert_int_equal(get_osis(c, true, &s2, &r, &eb), OSW_OK);
     pthread_join(th, NULL);
     assert_int_equal(r.status, 200);
     assert_int_equal(s2.pieces, 1);
@@ -593,15 +598,13 @@ static void test_watch_streams_pieces(void **state)
     struct sink s3 = {0};
     f.what = "abrupt";
     start_feeder(&th, &f);
-    assert_int_equal(
-        osw_kube_client_get(c, OSIS "?watch=1&resourceVersion=999999", true, on_data, &s3, &r, &eb),
-        OSW_EIO);
+    assert_int_equal(get_osis(c, true, &s3, &r, &eb), OSW_EIO);
     pthread_join(th, NULL);
     assert_int_equal(r.status, 200);
     assert_string_equal(s3.data, "{\"type\":\"ADDED\"}\n");
     /* The client still works afterwards. */
     struct sink s4 = {0};
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s4, &r, &eb), OSW_OK);
+    assert_int_equal(get_osis(c, false, &s4, &r, &eb), OSW_OK);
     assert_int_equal(r.status, 200);
     osw_kube_client_free(c);
     osw_kube_config_free(&cfg);
@@ -619,9 +622,7 @@ static void test_abort_from_another_thread(void **state)
     struct sink s = {0};
     struct osw_kube_response r;
     struct osw_errbuf eb;
-    assert_int_equal(
-        osw_kube_client_get(c, OSIS "?watch=1&resourceVersion=999999", true, on_data, &s, &r, &eb),
-        OSW_EIO);
+    assert_int_equal(get_osis(c, true, &s, &r, &eb), OSW_EIO);
     double took = now_s() - f.aborted_at;
     pthread_join(th, NULL);
     assert_string_equal(eb.msg, "aborted");
@@ -629,7 +630,7 @@ static void test_abort_from_another_thread(void **state)
         fail_msg("abort took %.3f s", took);
     /* Later calls too, without sending anything. */
     json_decref(cmd(&g_api, "{s:s}", "op", "clear_requests"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     assert_string_equal(eb.msg, "aborted");
     char *body = NULL;
     size_t blen = 0;
@@ -655,16 +656,14 @@ static void test_timeouts(void **state)
     struct osw_errbuf eb;
     /* A silent watch ends on the low-speed limit. */
     double t0 = now_s();
-    assert_int_equal(
-        osw_kube_client_get(c, OSIS "?watch=1&resourceVersion=999999", true, on_data, &s, &r, &eb),
-        OSW_EIO);
+    assert_int_equal(get_osis(c, true, &s, &r, &eb), OSW_EIO);
     double took = now_s() - t0;
     assert_true(took >= 0.9 && took < 5);
     assert_int_equal(r.status, 200);
     /* A slow answer ends on the request timeout. */
     json_decref(cmd(&g_api, "{s:s, s:f, s:i}", "op", "override", "delay", 1.0, "times", 1));
     t0 = now_s();
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     took = now_s() - t0;
     assert_true(took < 0.9);
     assert_non_null(strstr(eb.msg, "imed out"));
@@ -757,7 +756,7 @@ static void test_bad_input_and_refused_connection(void **state)
     cfg.server = strdup(url);
     c = client_for(&cfg);
     json_decref(cmd(&g_api, "{s:s}", "op", "clear_requests"));
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     /* libcurl refuses before connecting (not the TLS server hanging up). */
     assert_non_null(strstr(eb.msg, "\"http\" not supported"));
     json_t *recs = recorded(&g_api);
@@ -768,7 +767,7 @@ static void test_bad_input_and_refused_connection(void **state)
     free(cfg.server);
     cfg.server = strdup("https://127.0.0.1:1");
     c = client_for(&cfg);
-    assert_int_equal(osw_kube_client_get(c, OSIS, false, on_data, &s, &r, &eb), OSW_EIO);
+    assert_int_equal(get_osis(c, false, &s, &r, &eb), OSW_EIO);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(eb.msg, "GET https://127.0.0.1:1" OSIS ": "));
     osw_kube_client_free(c);

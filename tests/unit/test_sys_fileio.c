@@ -32,10 +32,10 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/osw-fileio-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (osw_test_tmpdir(f->dir, sizeof(f->dir), f->file, sizeof(f->file), "fileio") != 0) {
+        free(f);
         return -1;
-    snprintf(f->file, sizeof(f->file), "%s/f", f->dir);
+    }
     *state = f;
     return 0;
 }
