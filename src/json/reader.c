@@ -136,7 +136,7 @@ static int next_item(struct reader *r, bool *first, unsigned char close)
 static int next_member(struct reader *r, bool *first, struct key *k)
 {
     int rc = next_item(r, first, '}');
-    if (rc != 1)
+    if (rc <= 0)
         return rc;
     struct osw_jstr js;
     if (!osw_jscan_key(&r->s, &js))
