@@ -94,10 +94,14 @@ echo "ok build steps ran in $(($(date +%s) - start)) s"
 want=$("$OSW_BIN" --version) || fail "$OSW_BIN --version failed"
 got=$("$bin" --version) || fail "installed binary: --version failed"
 [ "$got" = "$want" ] || fail "installed binary says '$got', the build under test says '$want'"
-"$bin" serve --help | grep -q -- '--listen' || fail "installed binary: serve --help lists no --listen"
+# Outputs are read whole before grep looks: under pipefail, `cmd | grep -q`
+# takes the writer's SIGPIPE for the pipeline's status when grep stops early.
+help=$("$bin" serve --help) || fail "installed binary: serve --help failed"
+grep -q -- '--listen' <<<"$help" || fail "installed binary: serve --help lists no --listen"
 [ "$(stat -c %a "$bin")" = 755 ] || fail "installed binary mode $(stat -c %a "$bin"), want 755 (any UID must run it)"
 command -v readelf >/dev/null || fail "readelf not found (binutils)"
-! readelf -S "$bin" | grep -q '\.symtab' || fail "installed binary is not stripped"
+sections=$(readelf -SW "$bin") || fail "readelf -S $bin failed"
+! grep -q '\.symtab' <<<"$sections" || fail "installed binary is not stripped"
 bash "$OSW_SRC/tests/hardening/test_hardening.sh" "$bin" RelWithDebInfo cc >"$scratch/hardening.log" 2>&1 ||
   { cat "$scratch/hardening.log" >&2; fail "the installed binary is not hardened"; }
 echo "ok installed binary: $got"

@@ -67,7 +67,7 @@ while IFS=$'\t' read -r key value; do
 done < <(node "$DEPLOY_TESTS/check_manifests.js" --facts "$work/openshift.yaml")
 ((${#deploy_args[@]})) || fail "no args found in the rendered Deployment"
 [ -s "$work/grants" ] || fail "no RBAC grants found in the rendered manifests"
-printf '%s\n' "${deploy_args[@]}" | grep -qx -- '--metrics-auth=kubernetes' ||
+grep -qx -- '--metrics-auth=kubernetes' <<<"$(printf '%s\n' "${deploy_args[@]}")" ||
   fail "the OpenShift Deployment's args lack --metrics-auth=kubernetes: ${deploy_args[*]}"
 dns=${fact[service_dns]}
 

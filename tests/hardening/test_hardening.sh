@@ -93,7 +93,7 @@ else
 fi
 # The x86 CET property survives only when every linked object (the C
 # runtime's included) has it; report it, do not require it.
-if readelf -nW "$bin" | grep -q 'x86 feature:.*IBT'; then echo "info: IBT/SHSTK property set"; fi
+if grep -q 'x86 feature:.*IBT' <<<"$(readelf -nW "$bin")"; then echo "info: IBT/SHSTK property set"; fi
 
 [ "$fails" -eq 0 ] || { echo "$fails hardening check(s) failed for $bin" >&2; exit 1; }
 echo "hardening: all checks passed for $bin ($build_type${sanitize:+, $sanitize})"

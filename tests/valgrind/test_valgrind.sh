@@ -9,6 +9,15 @@
 set -euo pipefail
 : "${OSW_BIN:?}" "${OSW_BUILD:?}" "${OSW_SRC:?}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (scripts/install-deps.sh test)"; exit 1; }
+# has PATTERN CMD...: CMD's whole output contains PATTERN. The output is read to
+# its end before grep looks: `CMD | grep -q` under pipefail fails at random when
+# grep exits at the first match and CMD (curl) then fails writing the rest.
+has() {
+  local pat=$1 out
+  shift
+  out=$("$@")
+  grep -q -- "$pat" <<<"$out" || { echo "no '$pat' in the output of: $*"; return 1; }
+}
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
 tmp=$(mktemp -d)
 server=
@@ -20,8 +29,8 @@ echo "== golden suite under valgrind"
 
 echo "== review under valgrind"
 for ep in validate mutate; do
-  "${VG[@]}" "$OSW_BIN" review --osimagestream-file "$OSW_SRC/examples/osimagestream.yaml" \
-    --endpoint "$ep" "$OSW_SRC/examples/admissionreview.json" | grep -q '"allowed":true'
+  has '"allowed":true' "${VG[@]}" "$OSW_BIN" review --osimagestream-file "$OSW_SRC/examples/osimagestream.yaml" \
+    --endpoint "$ep" "$OSW_SRC/examples/admissionreview.json"
 done
 
 echo "== server under valgrind"
@@ -37,11 +46,11 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 post() { "${c[@]}" -H 'Content-Type: application/json' --data-binary @"$2" "https://127.0.0.1:$port/$1"; }
-post validate "$OSW_SRC/examples/admissionreview.json" | grep -q '"allowed":true'
-post mutate "$OSW_SRC/examples/admissionreview.json" | grep -q '"patchType":"JSONPatch"'
+has '"allowed":true' post validate "$OSW_SRC/examples/admissionreview.json"
+has '"patchType":"JSONPatch"' post mutate "$OSW_SRC/examples/admissionreview.json"
 sed 's/"name": "rhel-10"/"name": "rhel-8"/' "$OSW_SRC/examples/admissionreview.json" >"$tmp/deny.json"
-post validate "$tmp/deny.json" | grep -q '"allowed":false'
-"${c[@]}" "https://127.0.0.1:$port/metrics" | grep -q '^# TYPE osstream_webhook_requests_total counter'
+has '"allowed":false' post validate "$tmp/deny.json"
+has '^# TYPE osstream_webhook_requests_total counter' "${c[@]}" "https://127.0.0.1:$port/metrics"
 [ "$("${c[@]}" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/nope")" = 404 ]
 kill -TERM "$server"
 rc=0
