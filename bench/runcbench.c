@@ -3,7 +3,8 @@
  * What the runc guard (rule R) costs a pool /validate: osw_admit() of a
  * worker UPDATE rhel-9 -> rhel-10 against a synced cluster state that is
  * empty, then one with 2,000 MachineConfigs (a fifth with CRI-O drop-ins) and
- * twelve pools, whose runc(P) the snapshot precomputes. Also prints the
+ * twelve pools (argv[2]: more, custom pools following the worker), whose
+ * runc(P) the snapshot precomputes. Also prints the
  * snapshot build time and the drop-in extract's bytes per MachineConfig, and,
  * for comparison, a custom pool CREATE with a selector no cached pool has
  * (computed per request) and a MachineConfig CREATE (the mirror).
@@ -79,6 +80,8 @@ static json_t *pool(const char *name, const char *role, const char *stream)
 }
 
 /* The cluster state: `nmcs` MachineConfigs; pools only when nmcs > 0. */
+static size_t npools = 12; /* argv[2]: 200 is the cluster scale */
+
 static struct osw_cluster *cluster(size_t nmcs, double *build_ms, size_t *crio_bytes)
 {
     struct osw_cluster_builder *b = osw_cluster_builder_new();
@@ -96,9 +99,9 @@ static struct osw_cluster *cluster(size_t nmcs, double *build_ms, size_t *crio_b
         osw_mc_unref(m);
         json_decref(o);
     }
-    for (size_t i = 0; nmcs > 0 && i < 12; i++) {
+    for (size_t i = 0; nmcs > 0 && i < npools; i++) {
         char name[32];
-        snprintf(name, sizeof(name), i < 2 ? (i ? "master" : "worker") : "custom-%02zu", i);
+        snprintf(name, sizeof(name), i < 2 ? (i ? "master" : "worker") : "custom-%03zu", i);
         json_t *o = pool(name,
                          i == 1  ? "master"
                          : i % 2 ? "infra"
@@ -169,6 +172,12 @@ static double measure(const char *label, const char *body, const struct osw_inpu
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : OSW_BENCH_DATA;
+    if (argc > 2)
+        npools = (size_t)strtoul(argv[2], NULL, 10);
+    if (npools < 2 || npools > 999) {
+        fprintf(stderr, "usage: osw-runcbench [DATA_DIR [POOLS (2-999, default 12)]]\n");
+        return 2;
+    }
     char path[512];
     snprintf(path, sizeof(path), "%s/osimagestream.json", dir);
     json_t *j = json_load_file(path, 0, NULL);
@@ -198,9 +207,9 @@ int main(int argc, char **argv)
     json_t *mc = machineconfig(10);
     char *mc_create = body_of(mc, NULL, "machineconfigs");
 
-    printf("snapshot build: %d MachineConfigs, 12 pools: %.2f ms; drop-in extracts: %zu bytes "
+    printf("snapshot build: %d MachineConfigs, %zu pools: %.2f ms; drop-in extracts: %zu bytes "
            "(%.1f per MachineConfig, %zu struct osw_mc)\n",
-           NMCS, build_full, crio_full, (double)crio_full / NMCS, sizeof(struct osw_mc));
+           NMCS, npools, build_full, crio_full, (double)crio_full / NMCS, sizeof(struct osw_mc));
     double a = measure("pool /validate worker -> rhel-10, empty", move, &in_empty);
     double b = measure("pool /validate worker -> rhel-10, 2,000 MCs", move, &in_full);
     printf("%-44s %10.0f ns  (target <= 20000)\n", "difference", b - a);

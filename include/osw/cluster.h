@@ -127,6 +127,11 @@ size_t osw_cluster_unnamed_custom(const struct osw_cluster *c);
  * inheriting a name from the worker (W-DEFAULT). */
 size_t osw_cluster_default_followers(const struct osw_cluster *c);
 
+/* The cached pools whose precomputed runc(P) is not false, as ascending
+ * indexes for osw_cluster_pool_at (borrowed from `c`; NULL when none): the
+ * only pools a change of stream alone can make violate rule R. Returns how
+ * many. */
+size_t osw_cluster_runc_pools(const struct osw_cluster *c, const uint32_t **idx);
 /* The cached pool `i`'s selection (borrowed, `cached` set). */
 struct osw_selection osw_cluster_pool_selection(const struct osw_cluster *c, size_t i);
 

@@ -37,6 +37,12 @@ struct osw_cluster {
     struct pool_entry *pools; /* by name */
     size_t npools;
     size_t unnamed_custom, default_followers; /* counted once at build */
+    /* The pools (indexes into `pools`, ascending) whose runc(P) is not
+     * false: the only ones a change of stream alone can make violate rule R.
+     * A worker move with 200 custom pools following it looks at these, not
+     * at all 200 (bench/RESULTS.md). */
+    uint32_t *runc_pools;
+    size_t nrunc_pools;
 };
 
 struct osw_cluster_builder {
@@ -155,6 +161,7 @@ void osw_cluster_unref(struct osw_cluster *c)
     free(c->by_name);
     free(c->labels);
     free(c->pools);
+    free(c->runc_pools);
     free(c);
 }
 
@@ -353,6 +360,17 @@ static enum osw_err build_pools(struct osw_cluster *c, const struct osw_cluster_
         err = osw_cluster_runc(c, &s, OSW_STR_NULL, NULL, &e->runc);
         if (err != OSW_OK)
             return err;
+        c->nrunc_pools += e->runc != OSW_TRI_FALSE;
+    }
+    if (c->nrunc_pools == 0)
+        return OSW_OK;
+    c->runc_pools = malloc(c->nrunc_pools * sizeof(*c->runc_pools));
+    if (!c->runc_pools)
+        return OSW_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < c->npools; i++) {
+        if (c->pools[i].runc != OSW_TRI_FALSE)
+            c->runc_pools[n++] = (uint32_t)i;
     }
     return OSW_OK;
 }
@@ -418,6 +436,12 @@ static struct osw_selection cached_selection(const struct pool_entry *e)
 struct osw_selection osw_cluster_pool_selection(const struct osw_cluster *c, size_t i)
 {
     return cached_selection(&c->pools[i]);
+}
+
+size_t osw_cluster_runc_pools(const struct osw_cluster *c, const uint32_t **idx)
+{
+    *idx = c ? c->runc_pools : NULL;
+    return c ? c->nrunc_pools : 0;
 }
 
 size_t osw_cluster_unnamed_custom(const struct osw_cluster *c)

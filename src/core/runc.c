@@ -103,10 +103,14 @@ enum osw_err osw_runc_judge_followers(struct osw_runc_judged *j, const struct os
     const struct osw_stream *after = rhel10_stream(in->osis, w_after.len ? w_after : def);
     if ((!before && !after) || osw_cluster_unnamed_custom(c) == 0)
         return OSW_OK;
+    /* viol_at is false wherever runc(P) is: only those pools can count. */
+    const uint32_t *idx;
+    size_t n = osw_cluster_runc_pools(c, &idx);
     enum osw_err err = OSW_OK;
-    for (size_t i = 0; i < osw_cluster_pool_count(c) && err == OSW_OK; i++) {
+    for (size_t k = 0; k < n && err == OSW_OK; k++) {
+        size_t i = idx[k];
         const struct osw_pool *q = osw_cluster_pool_at(c, i);
-        if (q->stream.len > 0 || !osw_pool_name_is_custom(q->name))
+        if (q->stream.len > 0 || !q->custom)
             continue;
         struct osw_selection s = osw_cluster_pool_selection(c, i);
         err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),
@@ -172,11 +176,14 @@ enum osw_err osw_runc_judge_default(struct osw_runc_judged *j, const struct osw_
     const struct osw_stream *after = rhel10_stream(in->osis, to);
     if (!before && !after)
         return OSW_OK;
+    const uint32_t *idx;
+    size_t n = osw_cluster_runc_pools(c, &idx);
     enum osw_err err = OSW_OK;
-    for (size_t i = 0; i < osw_cluster_pool_count(c) && err == OSW_OK; i++) {
+    for (size_t k = 0; k < n && err == OSW_OK; k++) {
+        size_t i = idx[k];
         const struct osw_pool *q = osw_cluster_pool_at(c, i);
         /* The pools whose stream-source would be "default". */
-        if (q->stream.len > 0 || (worker_names && osw_pool_name_is_custom(q->name)))
+        if (q->stream.len > 0 || (worker_names && q->custom))
             continue;
         struct osw_selection s = osw_cluster_pool_selection(c, i);
         err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),

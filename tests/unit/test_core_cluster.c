@@ -310,6 +310,43 @@ static void test_runc(void **state)
     osw_cluster_unref(c);
 }
 
+/* The pools a stream change alone can make violate rule R: runc(P) true or
+ * unknown, in pool order; false ones and an empty cluster give none. */
+static void test_runc_pools(void **state)
+{
+    (void)state;
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    add_mc(b, dropin_mc("10-infra-crun", "infra", D "00-default", "crun"));
+    add_mc(b, dropin_mc("20-gpu-runc", "gpu", D "00-default", "runc"));
+    add_mc(b, dropin_mc("30-edge-bad", "edge", D "00-default", NULL));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL_ROLE("\"infra\"") "}}"));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"gpu\"},\"spec\":{" SEL_ROLE("\"gpu\"") "}}"));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"edge\"},\"spec\":{" SEL_ROLE("\"edge\"") "}}"));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"worker\"}}")); /* selects nothing */
+    struct osw_cluster *c = NULL;
+    assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
+    osw_cluster_builder_free(b);
+    const uint32_t *idx = NULL;
+    assert_int_equal(osw_cluster_runc_pools(c, &idx), 2);
+    /* Pools by name: edge (unknown), gpu (runc), infra (crun), worker. */
+    assert_true(osw_str_eq_cstr(osw_cluster_pool_at(c, idx[0])->name, "edge"));
+    assert_int_equal(osw_cluster_pool_selection(c, idx[0]).runc, OSW_TRI_UNKNOWN);
+    assert_true(osw_str_eq_cstr(osw_cluster_pool_at(c, idx[1])->name, "gpu"));
+    assert_int_equal(osw_cluster_pool_selection(c, idx[1]).runc, OSW_TRI_TRUE);
+    osw_cluster_unref(c);
+
+    b = osw_cluster_builder_new();
+    add_mc(b, dropin_mc("10-infra-crun", "infra", D "00-default", "crun"));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL_ROLE("\"infra\"") "}}"));
+    assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
+    osw_cluster_builder_free(b);
+    idx = (const uint32_t *)&idx; /* must be reset */
+    assert_int_equal(osw_cluster_runc_pools(c, &idx), 0);
+    assert_null(idx);
+    osw_cluster_unref(c);
+    assert_int_equal(osw_cluster_runc_pools(NULL, &idx), 0);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -333,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_select_reuse),
         cmocka_unit_test(test_extract_types),
         cmocka_unit_test(test_runc),
+        cmocka_unit_test(test_runc_pools),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,7 +119,7 @@ static void test_admit_survives_every_allocation_failure(void **state)
     "{\"path\":\"/etc/crio/crio.conf.d/99-zz.conf\",\"contents\":{\"source\":"                     \
     "\"data:;base64,W2NyaW8ucnVudGltZV0KZGVmYXVsdF9ydW50aW1lPSJjcnVuIgo=\"}}"
 
-static struct osw_cluster *parity_cluster(void)
+static struct osw_cluster_builder *parity_builder(void)
 {
     static const char *const pools[] = {
         "{\"metadata\":{\"name\":\"worker\"},\"spec\":{" SEL
@@ -152,10 +152,41 @@ static struct osw_cluster *parity_cluster(void)
         osw_mc_unref(m);
         json_decref(j);
     }
+    return b;
+}
+
+static struct osw_cluster *parity_cluster(void)
+{
+    struct osw_cluster_builder *b = parity_builder();
     struct osw_cluster *c;
     assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
     osw_cluster_builder_free(b);
     return c;
+}
+
+/* The snapshot build (indexes, selections, the runc pools list) fails every
+ * allocation in turn: ENOMEM, nothing returned, nothing leaked (LSan). */
+static void test_cluster_build_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    struct osw_cluster_builder *b = parity_builder();
+    for (long n = 0;; n++) {
+        struct osw_cluster *c = (struct osw_cluster *)b; /* must be reset */
+        countdown = n;
+        failed = false;
+        enum osw_err err = osw_cluster_build(b, &c);
+        countdown = -1;
+        if (!failed) {
+            assert_int_equal(err, OSW_OK);
+            const uint32_t *idx;
+            assert_int_equal(osw_cluster_runc_pools(c, &idx), 1); /* rpool */
+            osw_cluster_unref(c);
+            break;
+        }
+        assert_int_equal(err, OSW_ENOMEM);
+        assert_null(c);
+    }
+    osw_cluster_builder_free(b);
 }
 
 /* The parity paths (rule C and its mirror, warnings, implicit streams, the
@@ -303,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admit_survives_every_allocation_failure),
         cmocka_unit_test(test_parity_survives_every_allocation_failure),
+        cmocka_unit_test(test_cluster_build_survives_every_allocation_failure),
         cmocka_unit_test(test_runc_survives_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
