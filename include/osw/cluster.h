@@ -68,7 +68,13 @@ struct osw_pool {
     bool paused;                   /* spec.paused is true */
     bool custom;                   /* osw_pool_name_is_custom(name) */
     struct osw_selector *selector; /* NULL selects nothing */
-    char *bytes;                   /* owned: name and stream */
+    /* spec.machineConfigSelector as jansson's compact dump when it is an
+     * object (empty otherwise, and for pools made from parts): a request
+     * whose selector has the same text selects what this pool does, without
+     * parsing it (osw_cluster_select_same_text). Points into `sel_text`. */
+    struct osw_str selector_text;
+    char *sel_text; /* owned */
+    char *bytes;    /* owned: name and stream */
 };
 
 /* Whether a pool name is custom (not master, worker or arbiter). */
@@ -146,6 +152,15 @@ const struct osw_mc *osw_cluster_mc_find(const struct osw_cluster *c, struct osw
 enum osw_err osw_cluster_select(const struct osw_cluster *c, struct osw_str name,
                                 const struct osw_selector *sel, struct osw_selection *out);
 
+/*
+ * When the cached pool called `name` has a selector whose compact JSON text
+ * equals `text` (a selector object's JSON; whitespace outside strings is
+ * ignored), borrows that pool's precomputed selection into `*out` and
+ * returns true: equal text parses to an equal selector, so nothing needs
+ * parsing. False otherwise (then `*out` is zeroed); the caller parses.
+ */
+bool osw_cluster_select_same_text(const struct osw_cluster *c, struct osw_str name,
+                                  struct osw_str text, struct osw_selection *out);
 /*
  * The MachineConfig that wins effURL (CONTRACT.md) over selection `s`, with
  * the MachineConfig called `skip` left out (empty: none) and `extra` (may be

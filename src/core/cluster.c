@@ -480,6 +480,40 @@ const struct osw_mc *osw_cluster_mc_find(const struct osw_cluster *c, struct osw
     return NULL;
 }
 
+/* Whether the JSON text `a` equals `canon` (a compact dump: no whitespace
+ * outside strings) once `a`'s whitespace outside strings is dropped. */
+static bool same_json_text(struct osw_str a, struct osw_str canon)
+{
+    size_t j = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < a.len; i++) {
+        char ch = a.ptr[i];
+        if (!in_str && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'))
+            continue;
+        if (j == canon.len || canon.ptr[j++] != ch)
+            return false;
+        if (esc)
+            esc = false;
+        else if (in_str && ch == '\\')
+            esc = true;
+        else if (ch == '"')
+            in_str = !in_str;
+    }
+    return j == canon.len;
+}
+
+bool osw_cluster_select_same_text(const struct osw_cluster *c, struct osw_str name,
+                                  struct osw_str text, struct osw_selection *out)
+{
+    memset(out, 0, sizeof(*out));
+    const struct pool_entry *e = pool_entry(c, name);
+    if (!e || e->pool->selector_text.len == 0 || text.len == 0 ||
+        !same_json_text(text, e->pool->selector_text))
+        return false;
+    *out = cached_selection(e);
+    return true;
+}
+
 enum osw_err osw_cluster_select(const struct osw_cluster *c, struct osw_str name,
                                 const struct osw_selector *sel, struct osw_selection *out)
 {

@@ -175,8 +175,13 @@ static enum osw_err pool_side(const struct osw_review *r, const struct osw_input
     struct osw_selector *sel = NULL;
     memset(s, 0, sizeof(*s));
     s->stream = view_stream(o);
-    enum osw_err err = view_selector(o, &sel);
-    if (err == OSW_OK)
+    /* Usually the pool's selector is the cached one's, text for text (an
+     * UPDATE that changes the stream): borrow its selection unparsed. */
+    bool same =
+        o->type == OSW_JT_OBJECT && o->selector_type == OSW_JT_OBJECT &&
+        osw_cluster_select_same_text(in->cluster, view_name(r, o), o->selector_json, &s->sel);
+    enum osw_err err = same ? OSW_OK : view_selector(o, &sel);
+    if (err == OSW_OK && !same)
         err = osw_cluster_select(in->cluster, view_name(r, o), sel, &s->sel);
     osw_selector_free(sel);
     if (err != OSW_OK)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "osw/cluster.h"
+#include "osw/jalloc.h"
 
 bool osw_pool_name_is_custom(struct osw_str name)
 {
@@ -42,6 +43,22 @@ enum osw_err osw_pool_make(struct osw_str name, struct osw_str stream, bool paus
     return OSW_OK;
 }
 
+/* The selector's compact text, as the jansson request reader dumps it. */
+static enum osw_err keep_selector_text(struct osw_pool *p, const json_t *sel)
+{
+    if (!json_is_object(sel))
+        return OSW_OK;
+    osw_jalloc_begin();
+    p->sel_text = json_dumps(sel, JSON_COMPACT);
+    if (!p->sel_text || osw_jalloc_failed()) {
+        free(p->sel_text);
+        p->sel_text = NULL;
+        return OSW_ENOMEM;
+    }
+    p->selector_text = osw_str_from_cstr(p->sel_text);
+    return OSW_OK;
+}
+
 enum osw_err osw_pool_extract(const json_t *obj, struct osw_pool **out, struct osw_errbuf *eb)
 {
     *out = NULL;
@@ -62,7 +79,13 @@ enum osw_err osw_pool_extract(const json_t *obj, struct osw_pool **out, struct o
     struct osw_str n = {json_string_value(name), json_string_length(name)};
     enum osw_err err =
         osw_pool_make(n, stream, json_is_true(json_object_get(spec, "paused")), sel, out);
-    return err == OSW_OK ? OSW_OK : osw_errbuf_set(eb, err, "out of memory");
+    if (err == OSW_OK)
+        err = keep_selector_text(*out, json_object_get(spec, "machineConfigSelector"));
+    if (err == OSW_OK)
+        return OSW_OK;
+    osw_pool_unref(*out);
+    *out = NULL;
+    return osw_errbuf_set(eb, err, "out of memory");
 }
 
 struct osw_pool *osw_pool_ref(struct osw_pool *p)
@@ -77,6 +100,7 @@ void osw_pool_unref(struct osw_pool *p)
     if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
         return;
     osw_selector_free(p->selector);
+    free(p->sel_text);
     free(p->bytes);
     free(p);
 }

@@ -347,6 +347,76 @@ static void test_runc_pools(void **state)
     assert_int_equal(osw_cluster_runc_pools(NULL, &idx), 0);
 }
 
+/* A request's selector with the cached pool's text (whitespace outside
+ * strings aside) borrows the cached selection without parsing; any other
+ * text, a pool not cached, or no selector object falls back to parsing. */
+static void test_select_same_text(void **state)
+{
+    (void)state;
+#define ROLE_W    "\"machineconfiguration.openshift.io/role\":\"worker\""
+#define NOT_AB(k) "\"matchExpressions\":[{\"key\":\"" k "\",\"operator\":\"DoesNotExist\"}]"
+    struct osw_cluster_builder *b = osw_cluster_builder_new();
+    add_mc(b, mc("00-worker", "worker", NULL, false));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"worker\"},\"spec\":{\"machineConfigSelector\":{"
+                     "\"matchLabels\":{" ROLE_W "}, " NOT_AB("a\\\"b") "}}}"));
+    add_pool(b, pool("{\"metadata\":{\"name\":\"infra\"},\"spec\":{"
+                     "\"machineConfigSelector\":[]}}"));
+    struct osw_cluster *c = NULL;
+    assert_int_equal(osw_cluster_build(b, &c), OSW_OK);
+    osw_cluster_builder_free(b);
+    const struct osw_pool *w = osw_cluster_pool_find(c, OSW_STR_LIT("worker"));
+    /* The kept text is jansson's compact dump, as the jansson reader's. */
+    static const char canon[] = "{\"matchLabels\":{" ROLE_W "}," NOT_AB("a\\\"b") "}";
+    assert_true(osw_str_eq_cstr(w->selector_text, canon));
+    assert_int_equal(osw_cluster_pool_find(c, OSW_STR_LIT("infra"))->selector_text.len, 0);
+
+    struct osw_selection s;
+    assert_true(
+        osw_cluster_select_same_text(c, OSW_STR_LIT("worker"), osw_str_from_cstr(canon), &s));
+    assert_true(s.cached);
+    assert_int_equal(s.n, 1); /* 00-worker */
+    /* Pretty-printed, as the fast reader hands over the body's own bytes. */
+    assert_true(osw_cluster_select_same_text(
+        c, OSW_STR_LIT("worker"),
+        OSW_STR_LIT(" {\n  \"matchLabels\" : {\r\n\t\"machineconfiguration.openshift.io/role\": "
+                    "\"worker\" },\n  \"matchExpressions\": [ { \"key\": \"a\\\"b\", "
+                    "\"operator\": \"DoesNotExist\" } ]\n}\n"),
+        &s));
+    assert_true(s.cached);
+    assert_int_equal(s.n, 1);
+    static const char *const misses[] = {
+        /* whitespace inside a string counts, after an escaped quote too */
+        "{\"matchLabels\":{" ROLE_W "}," NOT_AB("a\\\" b") "}",
+        "{\"matchLabels\":{" ROLE_W "}," NOT_AB("a\\\"b ") "}",
+        /* another value, another order, a prefix, more */
+        "{\"matchLabels\":{" ROLE_W "}," NOT_AB("a\\\"c") "}",
+        "{" NOT_AB("a\\\"b") ",\"matchLabels\":{" ROLE_W "}}",
+        "{\"matchLabels\":{" ROLE_W "}",
+        "{\"matchLabels\":{" ROLE_W "}," NOT_AB("a\\\"b") "},",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(misses) / sizeof(misses[0]); i++) {
+        s.cached = true;
+        assert_false(osw_cluster_select_same_text(c, OSW_STR_LIT("worker"),
+                                                  osw_str_from_cstr(misses[i]), &s));
+        assert_false(s.cached); /* zeroed */
+    }
+#undef ROLE_W
+#undef NOT_AB
+    /* Not cached, or cached without a selector object. */
+    assert_false(osw_cluster_select_same_text(c, OSW_STR_LIT("gpu"), osw_str_from_cstr(canon), &s));
+    assert_false(osw_cluster_select_same_text(c, OSW_STR_LIT("infra"), OSW_STR_LIT("[]"), &s));
+    assert_false(
+        osw_cluster_select_same_text(NULL, OSW_STR_LIT("worker"), osw_str_from_cstr(canon), &s));
+    osw_cluster_unref(c);
+
+    /* A pool made from parts keeps no text. */
+    struct osw_pool *p = NULL;
+    assert_int_equal(osw_pool_make(OSW_STR_LIT("x"), OSW_STR_NULL, false, NULL, &p), OSW_OK);
+    assert_int_equal(p->selector_text.len, 0);
+    osw_pool_unref(p);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -371,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_extract_types),
         cmocka_unit_test(test_runc),
         cmocka_unit_test(test_runc_pools),
+        cmocka_unit_test(test_select_same_text),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,32 @@ static struct osw_cluster *parity_cluster(void)
     return c;
 }
 
+/* A pool's extract (its selector parsed and its text kept) fails every
+ * allocation in turn: ENOMEM, no pool, nothing leaked (LSan). */
+static void test_pool_extract_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    osw_review_install_alloc_hooks();
+    json_t *j = json_loads("{\"metadata\":{\"name\":\"infra\"},\"spec\":{" SEL "}}", 0, NULL);
+    assert_non_null(j);
+    for (long n = 0;; n++) {
+        struct osw_pool *p = (struct osw_pool *)j; /* must be reset */
+        countdown = n;
+        failed = false;
+        enum osw_err err = osw_pool_extract(j, &p, NULL);
+        countdown = -1;
+        if (!failed) {
+            assert_int_equal(err, OSW_OK);
+            assert_true(p->selector_text.len > 0);
+            osw_pool_unref(p);
+            break;
+        }
+        assert_int_equal(err, OSW_ENOMEM);
+        assert_null(p);
+    }
+    json_decref(j);
+}
+
 /* The snapshot build (indexes, selections, the runc pools list) fails every
  * allocation in turn: ENOMEM, nothing returned, nothing leaked (LSan). */
 static void test_cluster_build_survives_every_allocation_failure(void **state)
@@ -335,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_admit_survives_every_allocation_failure),
         cmocka_unit_test(test_parity_survives_every_allocation_failure),
         cmocka_unit_test(test_cluster_build_survives_every_allocation_failure),
+        cmocka_unit_test(test_pool_extract_survives_every_allocation_failure),
         cmocka_unit_test(test_runc_survives_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
