@@ -26,7 +26,7 @@ def parse(path):
     with open(path, errors="replace") as f:
         for line in f:
             tag = line.split(" ", 1)[0]
-            if tag in ("POINT", "MEM", "READY", "MICRO", "MACHINE", "DIED"):
+            if tag in ("POINT", "MEM", "READY", "MICRO", "MACHINE", "DIED", "SYNC"):
                 kinds[tag].append(fields(line))
     return kinds
 
@@ -78,6 +78,64 @@ class Targets:
         self.lines.append("TARGET %-52s MISS %s" % (name, why))
 
 
+def cluster_ratios(t, ep, c, ceil, web, clu):
+    """The webhook with the cluster state synced (2,000 MachineConfigs, 200
+    pools) against the ceiling and against the same binary in file mode."""
+    r_cpu = ratio(clu["cpu_us"], ceil["cpu_us"])
+    r_file = ratio(clu["cpu_us"], web["cpu_us"]) if web else float("nan")
+    d_cpu = clu["cpu_us"] - web["cpu_us"] if web else float("nan")
+    print("%-8s %5d %-8s %8.2fx %+7.0f %7.2fx %7.2fx %8.2fx  (cluster vs ceiling; vs file mode "
+          "%.2fx, %+.1f us)" % (ep, c, "ratio-cl", ratio(clu["rps"], ceil["rps"]),
+                               clu["p50"] - ceil["p50"], ratio(clu["p99"], ceil["p99"]),
+                               ratio(clu["p999"], ceil["p999"]), r_cpu, r_file, d_cpu))
+    print("RATIO endpoint=%s conns=%d server=webhook-cluster cpu_ratio=%.3f cpu_ratio_file=%.3f "
+          "cpu_delta_us=%.2f" % (ep, c, r_cpu, r_file, d_cpu))
+    if c == 64:
+        # Issue 10 item 8: the request-path figures (CPU per request within
+        # 1.2x the ceiling on the fixture) must still hold with the state on.
+        t.check("cluster state on: CPU/request at 64 <= 1.2x ceiling, %s" % ep,
+                "%.2fx (%.1f vs %.1f us; file mode %.1f us)" % (
+                    r_cpu, clu["cpu_us"], ceil["cpu_us"], web["cpu_us"] if web else float("nan")),
+                "<= 1.2x", r_cpu <= 1.2)
+
+
+def sync_report(t, lines):
+    """bench/syncbench.py: the MachineConfig list's sync against the time the
+    same list takes to cross the wire, and the synced process's memory."""
+    if not lines:
+        t.missing("cluster-state sync <= 2x the wire", "not measured (BENCH_CLUSTER=0?)")
+        return
+    print("Cluster-state sync (bench/syncbench.py)")
+    work = next((x for x in lines if x["what"] == "workload"), {})
+    if work:
+        print("  workload: %s MachineConfigs of %s KiB + %s rendered of %s MiB, %s pools; "
+              "%s pages, %.0f MB" % (work["mcs"], work["mc_kib"], work["rendered"],
+                                     work["rendered_mib"], work["pools"], work["pages"],
+                                     int(work["list_bytes"]) / 1e6))
+    floors = [float(x["seconds"]) for x in lines if x["what"] == "floor"]
+    syncs = [x for x in lines if x["what"] == "sync"]
+    for x in lines:
+        if x["what"] in ("floor", "sync"):
+            print("  %-5s run %s: %s s%s" % (x["what"], x["run"], x["seconds"], (
+                "  VmRSS %.1f MiB, VmHWM %.1f MiB" % (int(x["vmrss_kb"]) / MIB,
+                                                     int(x["vmhwm_kb"]) / MIB))
+                if x["what"] == "sync" else "  (%s MB/s)" % x["mb_per_s"]))
+    if not floors or not syncs:
+        t.missing("cluster-state sync <= 2x the wire", "no complete run")
+        return
+    fm = statistics.median(floors)
+    sm = statistics.median(float(x["seconds"]) for x in syncs)
+    t.check("cluster-state sync <= 2x the wire (medians)", "%.2fx (%.2f vs %.2f s)" % (
+        sm / fm, sm, fm), "<= 2x", sm <= 2 * fm)
+    rss = max(int(x["vmrss_kb"]) for x in syncs) / MIB
+    hwm = max(int(x["vmhwm_kb"]) for x in syncs) / MIB
+    t.check("cluster state synced: whole-process RSS < 16 MiB", "%.1f MiB (worst run)" % rss,
+            "< 16", rss < 16, " MiB")
+    t.check("cluster state: peak RSS while listing < 64 MiB", "%.1f MiB (worst run)" % hwm,
+            "< 64", hwm < 64, " MiB")
+    print()
+
+
 def main(path):
     k = parse(path)
     t = Targets()
@@ -101,9 +159,11 @@ def main(path):
     for ep, c in keys:
         ceil = agg.get((ep, c, "ceiling"))
         web = agg.get((ep, c, "webhook"))
-        for name, a in (("ceiling", ceil), ("webhook", web)):
+        clu = agg.get((ep, c, "webhook-cluster"))
+        for name, a in (("ceiling", ceil), ("webhook", web), ("cluster", clu)):
             if a is None:
                 continue
+            name = "webhook-cluster" if name == "cluster" else name
             print("%-8s %5d %-8s %9.0f %8.0f %8.0f %8.0f %9.1f %6.0f%% %5d" % (
                 ep, c, name, a["rps"], a["p50"], a["p99"], a["p999"], a["cpu_us"],
                 a["client_pct"], a["errors"]))
@@ -134,9 +194,13 @@ def main(path):
                 t.check("p50 at 1 <= ceiling p50 + 50 us, %s" % ep,
                         "%+.0f us (%.0f vs %.0f)" % (d_p50, web["p50"], ceil["p50"]), "<= +50",
                         d_p50 <= 50, " us")
+        if ceil and clu:
+            cluster_ratios(t, ep, c, ceil, web, clu)
         print()
     if not any(s == "webhook" for _, _, s in agg):
         t.missing("load targets", "no webhook runs (binary missing)")
+
+    sync_report(t, k["SYNC"])
 
     print("Memory and start-up")
     mem = defaultdict(dict)

@@ -5,8 +5,11 @@
 # work), with wrk + bench/post.lua, in alternating runs (ceiling, webhook,
 # ceiling, webhook, ...). Then memory (idle, peak, 1000 idle TLS connections,
 # 100k vs 1M requests), start -> ready time, and the decision-path
-# microbenchmark. Everything is printed and saved to bench/out/. Knobs are
-# environment variables; see bench/README.md.
+# microbenchmark. With the cluster state (BENCH_CLUSTER=1, the default):
+# bench/syncbench.py first measures the sync of 2,000 MachineConfigs against
+# the wire, then holds a webhook synced from the API double that joins the
+# matrix as `webhook-cluster` at BENCH_CLUSTER_CONNS. Everything is printed and
+# saved to bench/out/. Knobs are environment variables; see bench/README.md.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +25,10 @@ LEAK_CEILING=${BENCH_LEAK_CEILING:-1}          # 1: the ceiling gets the leak ch
 IDLE_CONNS=${BENCH_IDLE_CONNS:-1000}
 READY_RUNS=${BENCH_READY_RUNS:-5}
 MICRO_SECONDS=${BENCH_MICRO_SECONDS:-0.5}
+CLUSTER=${BENCH_CLUSTER:-1}               # 0 skips the cluster-state sync and matrix points
+CLUSTER_CONNS=${BENCH_CLUSTER_CONNS:-1 64}
+SYNC_RUNS=${BENCH_SYNC_RUNS:-3}
+SYNC_ARGS=${BENCH_SYNC_ARGS:-}             # e.g. "--mcs 200": syncbench.py's workload flags
 BODY=${BENCH_BODY:-$SRC/tests/data/admissionreview-update-worker-rhel10.json}
 SNAPSHOT=$SRC/tests/data/osimagestream.json
 export BENCH_BODY=$BODY
@@ -186,7 +193,48 @@ main() {
     say "POINT round=$round server=$name endpoint=$ep conns=$c threads=$t ${line#BENCH } srv_cpu_ticks=$((c1 - c0)) clk_tck=$CLK_TCK wrk_times=\"${times#WRKTIME }\""
   }
 
-  say "== matrix: endpoints [$ENDPOINTS], connections [$CONNS], ${DURATION}s runs (+${WARMUP}s warm-up), $ROUNDS rounds, ceiling and webhook alternating"
+  # ---- cluster state: sync against the wire, then a synced webhook held ----------
+  # start_cluster: bench/syncbench.py's SYNC lines, then HOLD_PID (the script)
+  # and CL_PID/CL_PORT (its webhook, synced from the double); empty on failure.
+  CL_PID= CL_PORT= HOLD_PID=
+  start_cluster() {
+    local out=$TMP/syncbench.out line
+    # shellcheck disable=SC2086 # SYNC_ARGS is a list of flags
+    CL_PORT=$(free_port)
+    : >"$out"
+    python3 "$SRC/bench/syncbench.py" --bin "$SERVER" --runs "$SYNC_RUNS" $SYNC_ARGS --hold \
+      --listen "$CL_PORT" --certs "$CERTS" <"$TMP/hold.fifo" >"$out" 2>&1 &
+    HOLD_PID=$!
+    PIDS+=("$HOLD_PID")
+    exec {HOLD_FD}>"$TMP/hold.fifo" # stdin of the script: it holds until this closes
+    for _ in $(seq 6000); do
+      grep -q '^HOLD ' "$out" && break
+      kill -0 "$HOLD_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    grep -v '^HOLD ' "$out" || true
+    line=$(grep '^HOLD ' "$out" || true)
+    if [ -z "$line" ]; then
+      say "bench: the cluster-state webhook did not start (syncbench output above)"
+      CL_PORT=
+      return 0
+    fi
+    CL_PID=$(sed -n 's/.* pid=\([0-9]*\).*/\1/p' <<<"$line")
+    say "webhook-cluster: pid $CL_PID port $CL_PORT (synced from the API double) ${line#HOLD }"
+  }
+  stop_cluster() {
+    [ -n "$HOLD_PID" ] || return 0
+    exec {HOLD_FD}>&-
+    stop_pid "$HOLD_PID"
+    HOLD_PID=
+  }
+  if [ -n "$SERVER" ] && [ "$CLUSTER" = 1 ]; then
+    say "== cluster state (issue 10 item 8): sync of 2,000 MachineConfigs against the wire, $SYNC_RUNS runs"
+    mkfifo "$TMP/hold.fifo"
+    start_cluster
+  fi
+
+  say "== matrix: endpoints [$ENDPOINTS], connections [$CONNS], ${DURATION}s runs (+${WARMUP}s warm-up), $ROUNDS rounds, ceiling and webhook alternating${CL_PID:+, webhook-cluster at [$CLUSTER_CONNS]}"
   start_ceiling
   if [ -n "$SERVER" ]; then
     start_server SRV_PORT SRV_PID
@@ -199,9 +247,16 @@ main() {
       for c in $CONNS; do
         run_point ceiling "$CEIL_PORT" "$CEIL_PID" "$ep" "$c" "$round"
         [ -z "$SERVER" ] || { ensure_server && run_point webhook "$SRV_PORT" "$SRV_PID" "$ep" "$c" "$round"; }
+        if [ -n "$CL_PID" ] && [[ " $CLUSTER_CONNS " == *" $c "* ]]; then
+          run_point webhook-cluster "$CL_PORT" "$CL_PID" "$ep" "$c" "$round"
+        fi
       done
     done
   done
+  if [ -n "$CL_PID" ]; then
+    say "MEM what=peak_under_load server=webhook-cluster vmhwm_kb=$(status_kb "$CL_PID" VmHWM) vmrss_kb=$(status_kb "$CL_PID" VmRSS)"
+  fi
+  stop_cluster
   say "MEM what=peak_under_load server=ceiling vmhwm_kb=$(status_kb "$CEIL_PID" VmHWM) vmrss_kb=$(status_kb "$CEIL_PID" VmRSS)"
   if [ -n "$SERVER" ]; then
     say "MEM what=peak_under_load server=webhook vmhwm_kb=$(status_kb "$SRV_PID" VmHWM) vmrss_kb=$(status_kb "$SRV_PID" VmRSS)"

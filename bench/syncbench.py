@@ -23,8 +23,16 @@ Per round, alternating:
   VmRSS once both caches synced (plus 0.5 s) and its VmHWM are read too.
 
 Prints `SYNC ...` lines that bench/report.py reads, and a summary.
+
+With --hold, it then starts one more webhook on --listen (--certs: a
+directory with tls.crt and tls.key), waits until it has synced and answers
+/readyz, prints `HOLD pid=PID port=PORT` and keeps both running until it is
+sent SIGTERM or its stdin ends: bench/run.sh measures the request path with
+the cluster state on against it.
+
 Usage: python3 bench/syncbench.py --bin BUILD/osstream-webhook [--runs 3]
        [--mcs 2000] [--mc-kib 200] [--rendered 20] [--rendered-mib 2] [--pools 200]
+       [--hold --listen PORT --certs DIR]
 """
 
 import argparse
@@ -32,6 +40,8 @@ import base64
 import json
 import os
 import shutil
+import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -198,10 +208,8 @@ def floor_once(api, urls, token):
     return time.monotonic() - t0
 
 
-def sync_once(api, binary, kubeconfig, certs, port):
-    n0 = len(api.requests)
-    log = open(os.path.join(certs, "serve.log"), "wb")
-    proc = subprocess.Popen(
+def start_webhook(binary, kubeconfig, certs, port, log):
+    return subprocess.Popen(
         [binary, "serve", "--listen", "127.0.0.1:%d" % port,
          "--tls-cert-file", os.path.join(certs, "tls.crt"),
          "--tls-private-key-file", os.path.join(certs, "tls.key"),
@@ -209,40 +217,83 @@ def sync_once(api, binary, kubeconfig, certs, port):
         stdout=subprocess.DEVNULL, stderr=log,
         env={k: v for k, v in os.environ.items()
              if k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT")})
+
+
+def wait_mc_watch(api, proc, n0):
+    """(first MachineConfig list request, MachineConfig watch request) times,
+    as the double received them, for requests after index n0."""
+    first = None
+    deadline = time.monotonic() + 300
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit("syncbench: the webhook exited %d" % proc.returncode)
+        if time.monotonic() > deadline:
+            raise SystemExit("syncbench: no MachineConfig watch within 300 s")
+        for r in requests_after(api, n0):
+            if r["path"] != MC_PATH:
+                continue
+            is_watch = r["query"].get("watch", [""])[-1] in ("1", "true")
+            if not is_watch and first is None:
+                first = r["time"]
+            elif is_watch and first is not None:
+                return first, r["time"]
+        time.sleep(0.005)
+
+
+def stop_webhook(proc):
+    proc.terminate()
     try:
-        first = watch = None
-        deadline = time.monotonic() + 120
-        while watch is None:
-            if proc.poll() is not None:
-                raise SystemExit("syncbench: the webhook exited %d" % proc.returncode)
-            if time.monotonic() > deadline:
-                raise SystemExit("syncbench: no MachineConfig watch within 120 s")
-            for r in requests_after(api, n0):
-                if r["path"] != MC_PATH:
-                    continue
-                is_watch = r["query"].get("watch", [""])[-1] in ("1", "true")
-                if not is_watch and first is None:
-                    first = r["time"]
-                elif is_watch and first is not None:
-                    watch = r["time"]
-                    break
-            time.sleep(0.005)
-        time.sleep(0.5)
-        rss, hwm = status_kib(proc.pid, "VmRSS"), status_kib(proc.pid, "VmHWM")
-        if os.environ.get("SYNCBENCH_SMAPS"):
-            with open("/proc/%d/smaps_rollup" % proc.pid) as f:
-                sys.stdout.write(f.read())
-            subprocess.run(["sh", "-c", "grep -E '^(Rss|[0-9a-f]+-)' /proc/%d/smaps | paste - - "
-                            "| awk '$NF > 200 || $(NF-1) > 200' | sort -k8 -n | tail -25" % proc.pid])
-    finally:
-        proc.terminate()
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def sync_once(api, binary, kubeconfig, certs, port):
+    n0 = len(api.requests)
+    with open(os.path.join(certs, "serve.log"), "wb") as log:
+        proc = start_webhook(binary, kubeconfig, certs, port, log)
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            first, watch = wait_mc_watch(api, proc, n0)
+            time.sleep(0.5)
+            rss, hwm = status_kib(proc.pid, "VmRSS"), status_kib(proc.pid, "VmHWM")
+            if os.environ.get("SYNCBENCH_SMAPS"):
+                with open("/proc/%d/smaps_rollup" % proc.pid) as f:
+                    sys.stdout.write(f.read())
+        finally:
+            stop_webhook(proc)
     return watch - first, rss, hwm
+
+
+def ready(port, ca):
+    import http.client
+    ctx = ssl.create_default_context(cafile=ca)
+    try:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=2)
+        conn.request("GET", "/readyz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
+def hold(api, args, kubeconfig):
+    """Starts the webhook the matrix measures; returns when told to stop."""
+    n0 = len(api.requests)
+    log = open(os.path.join(args.certs, "hold-serve.log"), "ab")
+    proc = start_webhook(args.bin, kubeconfig, args.certs, args.listen, log)
+    try:
+        wait_mc_watch(api, proc, n0)
+        deadline = time.monotonic() + 30
+        while not ready(args.listen, os.path.join(args.certs, "ca.crt")):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("syncbench: the held webhook is not ready")
+            time.sleep(0.05)
+        print("HOLD pid=%d port=%d vmrss_kb=%d" % (proc.pid, args.listen,
+                                                   status_kib(proc.pid, "VmRSS")), flush=True)
+        sys.stdin.read()  # until EOF (or SIGTERM, which raises SystemExit)
+    finally:
+        stop_webhook(proc)
+        log.close()
 
 
 def main():
@@ -254,7 +305,13 @@ def main():
     ap.add_argument("--rendered", type=int, default=20)
     ap.add_argument("--rendered-mib", type=int, default=2)
     ap.add_argument("--pools", type=int, default=200)
+    ap.add_argument("--hold", action="store_true")
+    ap.add_argument("--listen", type=int, help="--hold: the webhook's port")
+    ap.add_argument("--certs", help="--hold: directory with ca.crt, tls.crt, tls.key")
     args = ap.parse_args()
+    if args.hold and not (args.listen and args.certs):
+        ap.error("--hold needs --listen and --certs")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     work = tempfile.mkdtemp(prefix="osw-syncbench-")
     token = "bench-token"
@@ -299,9 +356,12 @@ def main():
                   % (run, s, rss, hwm), flush=True)
             with api.lock:
                 api.requests.clear()
-        fm, sm = statistics.median(floors), statistics.median(syncs)
-        print("SYNC what=summary floor_median_s=%.4f sync_median_s=%.4f ratio=%.2f"
-              % (fm, sm, sm / fm), flush=True)
+        if floors:
+            fm, sm = statistics.median(floors), statistics.median(syncs)
+            print("SYNC what=summary floor_median_s=%.4f sync_median_s=%.4f ratio=%.2f"
+                  % (fm, sm, sm / fm), flush=True)
+        if args.hold:
+            hold(api, args, kc)
     finally:
         if api is not None:
             api.stop()
