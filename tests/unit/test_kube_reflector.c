@@ -84,8 +84,8 @@ static void s_not_served(void *ctx)
     sink_add(ctx, "not-served ");
 }
 
-static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,  s_commit,
-                                                       s_abort, s_event, s_not_served};
+static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,       s_commit, s_abort,
+                                                       s_event, s_not_served, NULL};
 
 struct fx {
     struct fake fake;
