@@ -21,16 +21,19 @@
 
 /*
  * Reads the `len` bytes at `data` (borrowed for the call only: the tree
- * holds copies) as one JSON value, accepting and refusing exactly what
+ * holds copies) as one JSON value, accepting and refusing what
  * json_loadb(data, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL |
- * JSON_DECODE_ANY) does. On OSW_OK *out is the reduced tree (review.h: the
- * object's `metadata` and `spec`, a spec object keeping only
- * osw_review_tree_spec_keys, its `config` pruned to the CRI-O drop-in
- * files), a new reference the caller owns, when the value is an object;
- * NULL when it is any other JSON value. OSW_EBADJSON when the bytes are not
- * JSON (`eb`, which may be NULL, says at which byte); OSW_ENOMEM (jansson's
- * allocation failures are seen only with osw_review_install_alloc_hooks()).
- * On failure *out is NULL.
+ * JSON_DECODE_ANY) does, but for one thing: a raw NUL byte is refused
+ * wherever it is, as the fast reader refuses it, where json_loadb lets one
+ * through right after a number or a literal (the List page reader hands
+ * such an element to jansson, see listpage.h). On OSW_OK *out is the
+ * reduced tree (review.h: the object's `metadata` and `spec`, a spec object
+ * keeping only osw_review_tree_spec_keys, its `config` pruned to the CRI-O
+ * drop-in files), a new reference the caller owns, when the value is an
+ * object; NULL when it is any other JSON value. OSW_EBADJSON when the bytes
+ * are not JSON (`eb`, which may be NULL, says at which byte); OSW_ENOMEM
+ * (jansson's allocation failures are seen only with
+ * osw_review_install_alloc_hooks()). On failure *out is NULL.
  */
 enum osw_err osw_objtree_decode(const char *data, size_t len, json_t **out, struct osw_errbuf *eb);
 

@@ -151,33 +151,25 @@ static enum osw_err take_string(struct osw_listpage *lp, const json_t *meta, con
     return *out ? OSW_OK : fail(lp, OSW_ENOMEM, "out of memory");
 }
 
-/* Why jansson refuses the value the decoder refused: the page then fails
- * with the same words as without a decoder (the decoder's own words if
- * jansson, against the decoder's contract, accepts it). Only on failure. */
-static enum osw_err refused(struct osw_listpage *lp, const char *v, size_t n,
-                            const struct osw_errbuf *deb)
-{
-    json_error_t jerr;
-    json_t *j = json_loadb(v, n, JFLAGS, &jerr);
-    if (j) {
-        json_decref(j);
-        return fail(lp, OSW_EBADJSON, "list page is not JSON: %s", deb->msg);
-    }
-    return fail(lp, OSW_EBADJSON, "list page is not JSON: %s", jerr.text);
-}
-
-/* An element of `items` read by the owner's decoder. */
+/* An element of `items` read by the owner's decoder: OSW_OK (handed over)
+ * or OSW_ENOMEM (the page failed), or OSW_EBADJSON when the decoder refused
+ * it. Then jansson reads it as without a decoder, and its verdict stands:
+ * the page fails with jansson's words, or, where the decoder is stricter
+ * than jansson (a raw NUL byte after a number, which json_loadb lets
+ * through), the element is handed over as jansson parsed it. */
 static enum osw_err decoded_item(struct osw_listpage *lp, const char *v, size_t n)
 {
     struct osw_errbuf deb;
     json_t *j = NULL;
     deb.msg[0] = '\0';
     enum osw_err err = lp->decode(lp->ctx, v, n, &j, &deb);
-    lp->len = 0;
     if (err == OSW_ENOMEM)
         return fail(lp, OSW_ENOMEM, "out of memory decoding a list element");
-    if (err != OSW_OK)
-        return refused(lp, v, n, &deb);
+    if (err != OSW_OK) {
+        json_decref(j);
+        return OSW_EBADJSON;
+    }
+    lp->len = 0;
     if (json_is_object(j)) {
         lp->items++;
         lp->on_item(lp->ctx, j);
@@ -190,8 +182,11 @@ static enum osw_err decoded_item(struct osw_listpage *lp, const char *v, size_t 
 /* One value was cut out: parse it and act on it by what it is. */
 static enum osw_err complete(struct osw_listpage *lp, const char *v, size_t n)
 {
-    if (lp->decode && lp->target == T_ITEM)
-        return decoded_item(lp, v, n);
+    if (lp->decode && lp->target == T_ITEM) {
+        enum osw_err derr = decoded_item(lp, v, n);
+        if (derr != OSW_EBADJSON)
+            return derr;
+    }
     json_error_t jerr;
     json_t *j = json_loadb(v, n, JFLAGS, &jerr);
     enum osw_err err = OSW_OK;

@@ -25,12 +25,14 @@
 /*
  * An element decoder: reads the `len` bytes of one element of `items` at
  * `data` (borrowed for the call) in place of json_loadb(data, len,
- * JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL | JSON_DECODE_ANY), and must
- * accept and refuse exactly the bytes that does; what it builds of an
- * accepted element is its own affair (a reduced tree, say). OSW_OK with
- * *out a new reference to an object, handed to on_item and then released,
- * or NULL for an element that is not an object (skipped); OSW_EBADJSON when
- * the bytes are not JSON; OSW_ENOMEM. `eb` (never NULL) says why.
+ * JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL | JSON_DECODE_ANY). It must
+ * accept only bytes that call accepts; what it builds of them is its own
+ * affair (a reduced tree, say). OSW_OK with *out a new reference to an
+ * object, handed to on_item and then released, or NULL for an element that
+ * is not an object (skipped); OSW_ENOMEM fails the page; any other code
+ * (OSW_EBADJSON) has jansson read the element as without a decoder, whose
+ * verdict stands: a decoder may refuse more than jansson (a raw NUL byte)
+ * without changing which pages are lists. `eb` (never NULL) says why.
  */
 typedef enum osw_err (*osw_listpage_decode_fn)(void *ctx, const char *data, size_t len,
                                                json_t **out, struct osw_errbuf *eb);
