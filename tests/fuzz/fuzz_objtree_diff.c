@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CRIO          "\"/etc/crio/crio.conf.d/"
 #define FILE_ENTRY(c) "{\"path\":" CRIO "a\",\"contents\":" c "}"
+#define RUNC_PCT      "\"data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22\""
 
 /* '@' marks where the payload goes (every '@' gets it). */
 static const char *const templates[] = {
@@ -37,8 +38,8 @@ static const char *const templates[] = {
         "{\"source\":\"data:,\"}") "]}}}}",
     "{\"spec\":{\"config\":{\"storage\":{\"files\":[" FILE_ENTRY("@") "]}}}}",
     "{\"spec\":{\"config\":{\"storage\":{\"files\":[{@}]}}}}",
-    "{\"spec\":{\"config\":{\"storage\":{\"files\":[{\"path\":@,\"contents\":{\"source\":"
-    "\"data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22\"}}]}}}}",
+    "{\"spec\":{\"config\":{\"storage\":{\"files\":[{\"path\":@,\"contents\":{\"source\":" RUNC_PCT
+    "}}]}}}}",
     "{@}",
     "{\"metadata\":{\"name\":\"a\"},@,\"spec\":{\"config\":{\"storage\":{\"files\":[]}}}}",
 };
