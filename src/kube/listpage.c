@@ -237,6 +237,17 @@ static enum osw_err start_value(struct osw_listpage *lp, char c, enum target t)
     return OSW_OK;
 }
 
+/* Inside a string, not after a backslash: the index of the next '"' or
+ * '\\' at or after `i`, or `len`. Ignition file contents are megabytes of
+ * string without either, which memchr crosses many bytes at a time. */
+static size_t string_stop(const char *data, size_t len, size_t i)
+{
+    const char *q = memchr(data + i, '"', len - i);
+    size_t stop = q ? (size_t)(q - data) : len;
+    const char *b = memchr(data + i, '\\', stop - i);
+    return b ? (size_t)(b - data) : stop;
+}
+
 /* Scans a value being cut out from data[*i]; *done when it ended, at *end
  * (exclusive; a bare value ends before the byte that follows it). */
 static void scan_value(struct osw_listpage *lp, const char *data, size_t len, size_t *i, bool *done,
@@ -244,6 +255,11 @@ static void scan_value(struct osw_listpage *lp, const char *data, size_t len, si
 {
     *done = false;
     for (; *i < len; (*i)++) {
+        if (lp->in_str && !lp->esc) {
+            *i = string_stop(data, len, *i);
+            if (*i == len)
+                return;
+        }
         char c = data[*i];
         if (lp->scalar) {
             if (is_ws(c) || c == ',' || c == ']' || c == '}') {
