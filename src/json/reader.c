@@ -7,6 +7,9 @@
  * body). Its verdicts and values are those of osw_review_decode_jansson,
  * duplicate keys included (the last one wins: a later member resets what an
  * earlier one filled); tests/fuzz/fuzz_reader_diff.c compares the two.
+ * The object part (read_object and below, then reduce) also serves
+ * osw_objtree_decode (objtree.h), which reads one object on its own, as
+ * the cluster cache's MachineConfig list elements come.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include <jansson.h>
 
 #include "osw/jalloc.h"
+#include "osw/objtree.h"
 #include "json/scan.h"
 #include "osw/review.h"
 
@@ -68,6 +72,12 @@ struct reader {
     struct tree_slices ts[2];
     struct config_slices cfg[2];
     int cur; /* the view being read */
+    /* How many levels shallower the object being read lies than
+     * request.object: 0 in an AdmissionReview, 2 for a top-level object
+     * (osw_objtree_decode). The depths below are written for the review;
+     * every scan subtracts this, so the depth limit falls where jansson
+     * puts it either way. */
+    unsigned lift;
 };
 
 /* A member key, decoded when it has escapes. Keys longer than `buf` cannot
@@ -152,10 +162,17 @@ static int next_element(struct reader *r, bool *first)
     return next_item(r, first, ']');
 }
 
+/* Validates the value at s->p, at `depth` as the review counts it (see
+ * `lift`), and moves past it, storing its type. */
+static bool skip_type(struct reader *r, unsigned depth, enum osw_jtype *type)
+{
+    return osw_jscan_skip(&r->s, depth - r->lift, type);
+}
+
 static bool skip(struct reader *r, unsigned depth)
 {
     enum osw_jtype t;
-    return osw_jscan_skip(&r->s, depth, &t);
+    return skip_type(r, depth, &t);
 }
 
 static void chunks_free(void *p)
@@ -196,7 +213,7 @@ static bool read_field(struct reader *r, unsigned depth, struct osw_jfield *f)
 {
     f->str = OSW_STR_NULL;
     if (!at(r, '"'))
-        return osw_jscan_skip(&r->s, depth, &f->type);
+        return skip_type(r, depth, &f->type);
     struct osw_jstr js;
     f->type = OSW_JT_STRING;
     return osw_jscan_string(&r->s, &js) && string_value(r, &js, &f->str);
@@ -211,7 +228,7 @@ static int container(struct reader *r, unsigned depth, enum osw_jtype *type)
         *type = OSW_JT_OBJECT;
         return 1;
     }
-    return osw_jscan_skip(&r->s, depth, type) ? 0 : -1;
+    return skip_type(r, depth, type) ? 0 : -1;
 }
 
 static const struct osw_jfield absent_field = {OSW_JT_ABSENT, {NULL, 0}};
@@ -380,7 +397,7 @@ static bool read_files(struct reader *r, struct config_slices *c)
     const unsigned char *start = r->s.p;
     c->nkept = 0;
     if (!at(r, '[')) {
-        bool ok = osw_jscan_skip(&r->s, 7, &c->files_type);
+        bool ok = skip_type(r, 7, &c->files_type);
         c->files = (struct slice){start, r->s.p};
         return ok;
     }
@@ -405,7 +422,7 @@ static bool read_storage(struct reader *r, struct config_slices *c)
 {
     const unsigned char *start = r->s.p;
     if (!at(r, '{')) {
-        bool ok = osw_jscan_skip(&r->s, 6, &c->storage_type);
+        bool ok = skip_type(r, 6, &c->storage_type);
         c->storage = (struct slice){start, r->s.p};
         return ok;
     }
@@ -435,7 +452,7 @@ static bool read_config(struct reader *r, struct config_slices *c)
     c->storage = c->files = (struct slice){NULL, NULL};
     c->nkept = 0;
     if (!at(r, '{'))
-        return osw_jscan_skip(&r->s, 5, &c->type);
+        return skip_type(r, 5, &c->type);
     c->type = OSW_JT_OBJECT;
     bool first = true;
     struct key k;
@@ -470,13 +487,13 @@ static bool read_spec(struct reader *r, struct osw_object_view *o)
         } else if (KEY_IS(&k, "machineConfigSelector")) {
             /* Kept as text: only the cluster-state rules parse it. */
             const unsigned char *start = r->s.p;
-            ok = osw_jscan_skip(&r->s, 5, &o->selector_type);
+            ok = skip_type(r, 5, &o->selector_type);
             o->selector_json = OSW_STR_NULL;
             if (ok && o->selector_type == OSW_JT_OBJECT)
                 o->selector_json = (struct osw_str){(const char *)start, (size_t)(r->s.p - start)};
         } else if (KEY_IS(&k, "paused")) {
             o->paused = at(r, 't');
-            ok = osw_jscan_skip(&r->s, 5, &o->paused_type);
+            ok = skip_type(r, 5, &o->paused_type);
         } else {
             int t = 0;
             while (osw_review_tree_spec_keys[t] &&
@@ -895,5 +912,58 @@ out:
     chunks_free(r.store);
     free(r.cfg[0].kept);
     free(r.cfg[1].kept);
+    return err;
+}
+
+enum osw_err osw_objtree_decode(const char *data, size_t len, json_t **out, struct osw_errbuf *eb)
+{
+    struct reader r;
+    struct osw_object_view v;
+    memset(&r, 0, sizeof(r));
+    memset(&v, 0, sizeof(v));
+    r.lift = 2; /* the object is the top-level value: its members at depth 2 */
+    reset_view(&v, &r.ann[0]);
+    *out = NULL;
+    enum osw_err err = OSW_OK;
+    if (!data) {
+        err = osw_errbuf_set(eb, OSW_EBADJSON, "not valid JSON: no data");
+        goto out;
+    }
+    r.s.p = (const unsigned char *)data;
+    r.s.end = r.s.p + len;
+    jscan_ws(&r.s);
+    bool ok;
+    if (at(&r, '{')) {
+        v.type = OSW_JT_OBJECT;
+        ok = read_object(&r, &v, &r.ann[0]);
+    } else {
+        /* JSON_DECODE_ANY: a scalar on top is JSON too (not an object). */
+        ok = !at_end(&r) && osw_jscan_skip(&r.s, 1, &v.type);
+    }
+    if (ok) {
+        jscan_ws(&r.s);
+        ok = at_end(&r);
+    }
+    if (!ok) {
+        if (r.nomem)
+            err = osw_errbuf_set(eb, OSW_ENOMEM, "out of memory reading an object");
+        else
+            err = osw_errbuf_set(eb, OSW_EBADJSON, "not valid JSON (at byte %zu)",
+                                 (size_t)(r.s.p - (const unsigned char *)data));
+        goto out;
+    }
+    if (v.type != OSW_JT_OBJECT)
+        goto out;
+    osw_jalloc_begin();
+    json_t *tree = reduce(&r.ts[0], &r.cfg[0], &v);
+    if (!tree || osw_jalloc_failed()) {
+        json_decref(tree);
+        err = osw_errbuf_set(eb, OSW_ENOMEM, "out of memory reading an object");
+        goto out;
+    }
+    *out = tree;
+out:
+    chunks_free(r.store);
+    free(r.cfg[0].kept);
     return err;
 }

@@ -58,6 +58,11 @@ void osw_listpage_free(struct osw_listpage *lp)
     lp->len = lp->cap = 0;
 }
 
+void osw_listpage_set_decoder(struct osw_listpage *lp, osw_listpage_decode_fn decode)
+{
+    lp->decode = decode;
+}
+
 const char *osw_listpage_resource_version(const struct osw_listpage *lp)
 {
     return lp->resource_version;
@@ -146,9 +151,42 @@ static enum osw_err take_string(struct osw_listpage *lp, const json_t *meta, con
     return *out ? OSW_OK : fail(lp, OSW_ENOMEM, "out of memory");
 }
 
+/* An element of `items` read by the owner's decoder: OSW_OK (handed over)
+ * or OSW_ENOMEM (the page failed), or OSW_EBADJSON when the decoder refused
+ * it. Then jansson reads it as without a decoder, and its verdict stands:
+ * the page fails with jansson's words, or, where the decoder is stricter
+ * than jansson (a raw NUL byte after a number, which json_loadb lets
+ * through), the element is handed over as jansson parsed it. */
+static enum osw_err decoded_item(struct osw_listpage *lp, const char *v, size_t n)
+{
+    struct osw_errbuf deb;
+    json_t *j = NULL;
+    deb.msg[0] = '\0';
+    enum osw_err err = lp->decode(lp->ctx, v, n, &j, &deb);
+    if (err == OSW_ENOMEM)
+        return fail(lp, OSW_ENOMEM, "out of memory decoding a list element");
+    if (err != OSW_OK) {
+        json_decref(j);
+        return OSW_EBADJSON;
+    }
+    lp->len = 0;
+    if (json_is_object(j)) {
+        lp->items++;
+        lp->on_item(lp->ctx, j);
+    }
+    json_decref(j);
+    lp->state = S_ARR_NEXT;
+    return OSW_OK;
+}
+
 /* One value was cut out: parse it and act on it by what it is. */
 static enum osw_err complete(struct osw_listpage *lp, const char *v, size_t n)
 {
+    if (lp->decode && lp->target == T_ITEM) {
+        enum osw_err derr = decoded_item(lp, v, n);
+        if (derr != OSW_EBADJSON)
+            return derr;
+    }
     json_error_t jerr;
     json_t *j = json_loadb(v, n, JFLAGS, &jerr);
     enum osw_err err = OSW_OK;
@@ -199,6 +237,17 @@ static enum osw_err start_value(struct osw_listpage *lp, char c, enum target t)
     return OSW_OK;
 }
 
+/* Inside a string, not after a backslash: the index of the next '"' or
+ * '\\' at or after `i`, or `len`. Ignition file contents are megabytes of
+ * string without either, which memchr crosses many bytes at a time. */
+static size_t string_stop(const char *data, size_t len, size_t i)
+{
+    const char *q = memchr(data + i, '"', len - i);
+    size_t stop = q ? (size_t)(q - data) : len;
+    const char *b = memchr(data + i, '\\', stop - i);
+    return b ? (size_t)(b - data) : stop;
+}
+
 /* Scans a value being cut out from data[*i]; *done when it ended, at *end
  * (exclusive; a bare value ends before the byte that follows it). */
 static void scan_value(struct osw_listpage *lp, const char *data, size_t len, size_t *i, bool *done,
@@ -206,6 +255,11 @@ static void scan_value(struct osw_listpage *lp, const char *data, size_t len, si
 {
     *done = false;
     for (; *i < len; (*i)++) {
+        if (lp->in_str && !lp->esc) {
+            *i = string_stop(data, len, *i);
+            if (*i == len)
+                return;
+        }
         char c = data[*i];
         if (lp->scalar) {
             if (is_ws(c) || c == ',' || c == ']' || c == '}') {

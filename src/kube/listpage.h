@@ -5,7 +5,8 @@
  * and parsing it whole, a small structure scanner (strings, escapes, nesting)
  * follows the List object's top level, cuts out each element of its `items`
  * array as soon as it is complete, has jansson parse just that element and
- * hands it over, then forgets it. Only the element in progress is buffered,
+ * hands it over, then forgets it (or has the owner's decoder read it
+ * instead, see osw_listpage_set_decoder). Only the element in progress is buffered,
  * at most `max_item` bytes; the List's metadata.resourceVersion and
  * metadata.continue are read whether they come before or after `items`.
  */
@@ -21,10 +22,26 @@
 
 #define OSW_LISTPAGE_ITEM_MAX (16u << 20) /* 16 MiB, as a watch line */
 
+/*
+ * An element decoder: reads the `len` bytes of one element of `items` at
+ * `data` (borrowed for the call) in place of json_loadb(data, len,
+ * JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL | JSON_DECODE_ANY). It must
+ * accept only bytes that call accepts; what it builds of them is its own
+ * affair (a reduced tree, say). OSW_OK with *out a new reference to an
+ * object, handed to on_item and then released, or NULL for an element that
+ * is not an object (skipped); OSW_ENOMEM fails the page; any other code
+ * (OSW_EBADJSON) has jansson read the element as without a decoder, whose
+ * verdict stands: a decoder may refuse more than jansson (a raw NUL byte)
+ * without changing which pages are lists. `eb` (never NULL) says why.
+ */
+typedef enum osw_err (*osw_listpage_decode_fn)(void *ctx, const char *data, size_t len,
+                                               json_t **out, struct osw_errbuf *eb);
+
 struct osw_listpage {
     /* Configuration. */
     size_t max_item;
     void (*on_item)(void *ctx, const json_t *item);
+    osw_listpage_decode_fn decode; /* NULL: jansson */
     void *ctx;
     /* Scanner state (listpage.c). */
     int state, target;
@@ -47,6 +64,10 @@ struct osw_listpage {
  * `max_item` bounds one element (0: OSW_LISTPAGE_ITEM_MAX). */
 void osw_listpage_init(struct osw_listpage *lp, size_t max_item,
                        void (*on_item)(void *ctx, const json_t *item), void *ctx);
+/* Has `decode(ctx, ...)` read the elements of `items` instead of jansson
+ * (ctx: the one given to osw_listpage_init). Call before the first feed.
+ * Everything else of the page is still read by jansson. */
+void osw_listpage_set_decoder(struct osw_listpage *lp, osw_listpage_decode_fn decode);
 /* Frees the buffer and results. NULL is fine. */
 void osw_listpage_free(struct osw_listpage *lp);
 

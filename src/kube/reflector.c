@@ -182,6 +182,13 @@ static void page_item(void *arg, const json_t *obj)
         p->r->sink->list_item(p->r->sink_ctx, obj);
 }
 
+static enum osw_err page_decode(void *arg, const char *data, size_t len, json_t **out,
+                                struct osw_errbuf *eb)
+{
+    struct page_ctx *p = arg;
+    return p->r->sink->list_decode(p->r->sink_ctx, data, len, out, eb);
+}
+
 static bool page_data(void *arg, const char *data, size_t len)
 {
     struct page_ctx *p = arg;
@@ -217,6 +224,8 @@ static struct outcome list_page(struct osw_reflector *r, const char *path, char 
     p.r = r;
     p.max = r->max_list_bytes;
     osw_listpage_init(&p.lp, r->max_line_bytes, page_item, &p);
+    if (r->sink->list_decode)
+        osw_listpage_set_decoder(&p.lp, page_decode);
     *not_found = false;
     eb.msg[0] = '\0';
     if (osw_buf_append_cstr(&url, path) != OSW_OK ||

@@ -21,6 +21,7 @@
 #include "osw/buf.h"
 #include "osw/error.h"
 
+#include "kube/listpage.h"
 #include "kube/watchline.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -69,6 +70,12 @@ struct osw_reflector_sink_ops {
     void (*event)(void *ctx, enum osw_watch_type type, const json_t *obj);
     /* Every path answered 404: the kind is not served (retried later). */
     void (*not_served)(void *ctx);
+    /* Optional (NULL: jansson parses each list element whole): decodes
+     * one list element for list_item, as listpage.h's
+     * osw_listpage_decode_fn says (the same verdicts as jansson; what it
+     * builds is the sink's choice, e.g. only the members it reads). Watch
+     * events are still parsed by jansson. */
+    osw_listpage_decode_fn list_decode;
 };
 
 struct osw_reflector_config {

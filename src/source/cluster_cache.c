@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "osw/objtree.h"
+
 #define GROUP_PATH "/apis/machineconfiguration.openshift.io/v1/"
 #define PAGE_LIMIT 100
 
@@ -272,8 +274,23 @@ static void on_not_served(void *ctx)
                   "cluster-state kind not served by the API: parity rules skipped", f, 1);
 }
 
-static const struct osw_reflector_sink_ops sink_ops = {
-    on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event, on_not_served,
+/* A MachineConfig list element as the reduced tree (objtree.h): the extract
+ * reads only metadata, spec.osImageURL and the CRI-O drop-ins, so the rest
+ * of the Ignition, megabytes in a rendered MachineConfig, is validated but
+ * never built. */
+static enum osw_err decode_mc(void *ctx, const char *data, size_t len, json_t **out,
+                              struct osw_errbuf *eb)
+{
+    (void)ctx;
+    return osw_objtree_decode(data, len, out, eb);
+}
+
+/* Pools are small: their list elements are parsed whole. */
+static const struct osw_reflector_sink_ops sink_ops[2] = {
+    [SIDE_POOLS] = {on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
+                    on_not_served, NULL},
+    [SIDE_MCS] = {on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
+                  on_not_served, decode_mc},
 };
 
 static void destroy_transport(struct osw_reflector_transport t)
@@ -323,7 +340,7 @@ enum osw_err osw_cluster_cache_new(struct osw_reflector_transport pools,
             cfg.seed = tuning->seed;
         }
         if (err == OSW_OK)
-            err = osw_reflector_new(&cfg, t[i], &sink_ops, sd, log, metrics, &sd->refl, eb);
+            err = osw_reflector_new(&cfg, t[i], &sink_ops[i], sd, log, metrics, &sd->refl, eb);
         else
             destroy_transport(t[i]);
     }

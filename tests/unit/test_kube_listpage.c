@@ -5,7 +5,11 @@
  * fed whole; metadata before and after items; escaped keys, braces inside
  * strings and non-object elements; an element over the bound; a truncated
  * page; garbage before, inside and after the List; items that is not an
- * array; a page without a resourceVersion.
+ * array; a page without a resourceVersion. With an element decoder (the
+ * cluster cache's osw_objtree_decode, one that refuses everything, one
+ * that runs out of memory): the same pages, items and failures, jansson's
+ * words when an element is not JSON, and jansson's verdict where the
+ * decoder is stricter than it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +21,7 @@
 #include <cmocka.h>
 
 #include "kube/listpage.h"
+#include "osw/objtree.h"
 
 /* The names of the items seen, space-separated. */
 struct seen {
@@ -32,6 +37,12 @@ static void on_item(void *ctx, const json_t *item)
     snprintf(s->names + n, sizeof(s->names) - n, "%s ", name ? name : "?");
 }
 
+/* The decoder run() installs (NULL: none), how often it was called, and the
+ * reason of run()'s last failure. */
+static osw_listpage_decode_fn decoder;
+static size_t decoded;
+static char why[512];
+
 /* Feeds `page` in pieces of `piece` bytes (0: whole); returns finish's code. */
 static enum osw_err run(const char *page, size_t piece, size_t max, struct seen *s, char *rv,
                         char *cont)
@@ -41,6 +52,9 @@ static enum osw_err run(const char *page, size_t piece, size_t max, struct seen 
     size_t len = strlen(page);
     memset(s, 0, sizeof(*s));
     osw_listpage_init(&lp, max, on_item, s);
+    if (decoder)
+        osw_listpage_set_decoder(&lp, decoder);
+    eb.msg[0] = '\0';
     if (piece == 0)
         piece = len ? len : 1;
     enum osw_err err = OSW_OK;
@@ -48,6 +62,7 @@ static enum osw_err run(const char *page, size_t piece, size_t max, struct seen 
         err = osw_listpage_feed(&lp, page + off, len - off < piece ? len - off : piece, &eb);
     enum osw_err fin = osw_listpage_finish(&lp, &eb);
     assert_true(err == OSW_OK || fin == err);
+    snprintf(why, sizeof(why), "%s", fin == OSW_OK ? "" : eb.msg);
     if (fin == OSW_OK) {
         snprintf(rv, 64, "%s", osw_listpage_resource_version(&lp));
         snprintf(cont, 64, "%s", osw_listpage_continue(&lp) ? osw_listpage_continue(&lp) : "-");
@@ -162,50 +177,52 @@ static void oversized_element_fails(void **state)
     assert_int_equal(run(page, 10, 512, &s, rv, cont), OSW_ETOOBIG);
 }
 
+/* Pages that are not Lists, and why. */
+static const struct {
+    const char *page;
+    enum osw_err err;
+} broken[] = {
+    {"", OSW_EBADJSON},
+    {"   ", OSW_EBADJSON},
+    {"not json", OSW_EBADJSON},
+    {"[]", OSW_EBADJSON},
+    {"\"items\"", OSW_EBADJSON},
+    /* truncated: mid-item, mid-string, between items, before the last '}' */
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{\"metadata\":{", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{\"a\":\"}]}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"ite", OSW_EBADJSON},
+    /* garbage inside and after */
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{\"a\":tru}]}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{}}]}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},,{}]}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{}] x}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},]}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"}\"items\":[]}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]}}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]}{}", OSW_EBADJSON},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"kind\":}", OSW_EBADJSON},
+    {"{\"metadata\" {\"resourceVersion\":\"1\"}}", OSW_EBADJSON},
+    {"{,}", OSW_EBADJSON},
+    /* JSON, but no list */
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":{}}", OSW_EBADOBJ},
+    {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":\"x\"}", OSW_EBADOBJ},
+    {"{\"metadata\":{\"resourceVersion\":1},\"items\":[]}", OSW_EBADOBJ},
+    {"{\"items\":[]}", OSW_EBADOBJ},
+    {"{}", OSW_EBADOBJ},
+};
+
 static void broken_pages_fail(void **state)
 {
     (void)state;
-    static const struct {
-        const char *page;
-        enum osw_err err;
-    } cases[] = {
-        {"", OSW_EBADJSON},
-        {"   ", OSW_EBADJSON},
-        {"not json", OSW_EBADJSON},
-        {"[]", OSW_EBADJSON},
-        {"\"items\"", OSW_EBADJSON},
-        /* truncated: mid-item, mid-string, between items, before the last '}' */
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{\"metadata\":{", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{\"a\":\"}]}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"ite", OSW_EBADJSON},
-        /* garbage inside and after */
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{\"a\":tru}]}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{}}]}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},,{}]}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{}] x}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},]}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"}\"items\":[]}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]}}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]}{}", OSW_EBADJSON},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"kind\":}", OSW_EBADJSON},
-        {"{\"metadata\" {\"resourceVersion\":\"1\"}}", OSW_EBADJSON},
-        {"{,}", OSW_EBADJSON},
-        /* JSON, but no list */
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":{}}", OSW_EBADOBJ},
-        {"{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":\"x\"}", OSW_EBADOBJ},
-        {"{\"metadata\":{\"resourceVersion\":1},\"items\":[]}", OSW_EBADOBJ},
-        {"{\"items\":[]}", OSW_EBADOBJ},
-        {"{}", OSW_EBADOBJ},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
         for (size_t piece = 0; piece < 4; piece++) {
             struct seen s;
             char rv[64], cont[64];
-            enum osw_err err = run(cases[i].page, piece, 0, &s, rv, cont);
-            if (err != cases[i].err)
-                fail_msg("case %zu (%s), pieces of %zu: got %d", i, cases[i].page, piece, err);
+            enum osw_err err = run(broken[i].page, piece, 0, &s, rv, cont);
+            if (err != broken[i].err)
+                fail_msg("case %zu (%s), pieces of %zu: got %d", i, broken[i].page, piece, err);
         }
     }
 }
@@ -225,6 +242,142 @@ static void a_failure_sticks(void **state)
     osw_listpage_free(NULL);
 }
 
+/* ---- element decoders ---------------------------------------------------------- */
+
+static enum osw_err dec_objtree(void *ctx, const char *data, size_t len, json_t **out,
+                                struct osw_errbuf *eb)
+{
+    (void)ctx;
+    decoded++;
+    return osw_objtree_decode(data, len, out, eb);
+}
+
+static enum osw_err dec_refuse(void *ctx, const char *data, size_t len, json_t **out,
+                               struct osw_errbuf *eb)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    decoded++;
+    *out = NULL;
+    return osw_errbuf_set(eb, OSW_EBADJSON, "refused");
+}
+
+static enum osw_err dec_nomem(void *ctx, const char *data, size_t len, json_t **out,
+                              struct osw_errbuf *eb)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    decoded++;
+    *out = NULL;
+    return osw_errbuf_set(eb, OSW_ENOMEM, "out of memory");
+}
+
+/* Accepts everything as "not an object". */
+static enum osw_err dec_scalar(void *ctx, const char *data, size_t len, json_t **out,
+                               struct osw_errbuf *eb)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    (void)eb;
+    decoded++;
+    *out = NULL;
+    return OSW_OK;
+}
+
+/* Every page, split every way, gives with a decoder what it gives without:
+ * the decoder sees only the elements of `items`, and a page that fails
+ * fails with the same code and the same words. */
+static void decoders_change_no_verdict(void **state)
+{
+    static const osw_listpage_decode_fn decs[] = {dec_objtree, dec_refuse};
+    for (size_t d = 0; d < sizeof(decs) / sizeof(decs[0]); d++) {
+        decoder = decs[d];
+        every_split_gives_the_same_items(state);
+        oversized_element_fails(state);
+        broken_pages_fail(state);
+        /* Only the two items of page 0 (metadata first) reach it. */
+        struct seen s;
+        char rv[64], cont[64];
+        decoded = 0;
+        assert_int_equal(run(pages[0], 0, 0, &s, rv, cont), OSW_OK);
+        assert_int_equal(decoded, 2);
+        /* Page 1's non-object elements too: 7 and null are skipped. */
+        decoded = 0;
+        assert_int_equal(run(pages[1], 1, 0, &s, rv, cont), OSW_OK);
+        assert_int_equal(decoded, 4);
+        assert_string_equal(s.names, "a b ");
+    }
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        struct seen s;
+        char rv[64], cont[64], plain[512];
+        decoder = NULL;
+        enum osw_err want = run(broken[i].page, 0, 0, &s, rv, cont);
+        snprintf(plain, sizeof(plain), "%s", why);
+        for (size_t d = 0; d < sizeof(decs) / sizeof(decs[0]); d++) {
+            decoder = decs[d];
+            assert_int_equal(run(broken[i].page, 0, 0, &s, rv, cont), want);
+            assert_string_equal(why, plain);
+        }
+    }
+    decoder = NULL;
+}
+
+/* What the decoder builds is what on_item gets; it is released after. */
+static void decoder_builds_the_items(void **state)
+{
+    (void)state;
+    struct seen s;
+    char rv[64], cont[64];
+    decoder = dec_scalar;
+    decoded = 0;
+    assert_int_equal(run(pages[0], 0, 0, &s, rv, cont), OSW_OK);
+    assert_int_equal(decoded, 2);
+    assert_string_equal(s.names, ""); /* nothing an object: nothing handed over */
+    assert_string_equal(rv, "42");
+    decoder = NULL;
+}
+
+static void decoder_out_of_memory_fails_the_page(void **state)
+{
+    (void)state;
+    struct seen s;
+    char rv[64], cont[64];
+    decoder = dec_nomem;
+    for (size_t piece = 0; piece < 3; piece++) {
+        assert_int_equal(run(pages[0], piece, 0, &s, rv, cont), OSW_ENOMEM);
+        assert_string_equal(why, "out of memory decoding a list element");
+        assert_string_equal(s.names, "");
+    }
+    decoder = NULL;
+}
+
+/* json_loadb lets a raw NUL through after a number; osw_objtree_decode
+ * refuses it. jansson's verdict stands: the element comes, parsed whole. */
+static void on_item_n(void *ctx, const json_t *item)
+{
+    *(double *)ctx = json_number_value(json_object_get(item, "n"));
+}
+
+static void stricter_decoder_keeps_jansson_verdict(void **state)
+{
+    (void)state;
+    static const char page[] = "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":["
+                               "{\"metadata\":{\"name\":\"a\"},\"n\":5\0}]}";
+    struct osw_listpage lp;
+    double n = 0;
+    decoded = 0;
+    osw_listpage_init(&lp, 0, on_item_n, &n);
+    osw_listpage_set_decoder(&lp, dec_objtree);
+    assert_int_equal(osw_listpage_feed(&lp, page, sizeof(page) - 1, NULL), OSW_OK);
+    assert_int_equal(osw_listpage_finish(&lp, NULL), OSW_OK);
+    assert_int_equal(decoded, 1);
+    assert_true(n == 5.0); /* the whole object, from jansson */
+    osw_listpage_free(&lp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +387,10 @@ int main(void)
         cmocka_unit_test(oversized_element_fails),
         cmocka_unit_test(broken_pages_fail),
         cmocka_unit_test(a_failure_sticks),
+        cmocka_unit_test(decoders_change_no_verdict),
+        cmocka_unit_test(decoder_builds_the_items),
+        cmocka_unit_test(decoder_out_of_memory_fails_the_page),
+        cmocka_unit_test(stricter_decoder_keeps_jansson_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,8 +84,37 @@ static void s_not_served(void *ctx)
     sink_add(ctx, "not-served ");
 }
 
-static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,  s_commit,
-                                                       s_abort, s_event, s_not_served};
+static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,       s_commit, s_abort,
+                                                       s_event, s_not_served, NULL};
+
+/* The sink's optional list decoder: jansson's tree with metadata.name
+ * prefixed "dec-", so the log shows which items it made; "refuse" in a
+ * name makes it refuse the element (jansson then reads it). */
+static enum osw_err s_decode(void *ctx, const char *data, size_t len, json_t **out,
+                             struct osw_errbuf *eb)
+{
+    (void)ctx;
+    *out = json_loadb(data, len, JSON_DECODE_ANY, NULL);
+    json_t *meta = json_object_get(*out, "metadata");
+    const char *name = json_string_value(json_object_get(meta, "name"));
+    if (name && strstr(name, "refuse")) {
+        json_decref(*out);
+        *out = NULL;
+        return osw_errbuf_set(eb, OSW_EBADJSON, "refused");
+    }
+    if (name) {
+        char tagged[128];
+        snprintf(tagged, sizeof(tagged), "dec-%s", name);
+        json_object_set_new(meta, "name", json_string(tagged));
+    }
+    return OSW_OK;
+}
+
+static const struct osw_reflector_sink_ops decoding_sink_ops = {
+    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, s_decode};
+
+/* The sink ops fx_start() uses. */
+static const struct osw_reflector_sink_ops *fx_ops = &sink_ops;
 
 struct fx {
     struct fake fake;
@@ -139,8 +168,8 @@ static void fx_start(struct fx *x, const char *const *paths, size_t npaths, unsi
     };
     struct osw_errbuf eb;
     struct osw_reflector_transport t = {&fake_ops, &x->fake};
-    assert_int_equal(
-        osw_reflector_new(&cfg, t, &sink_ops, &x->sink, &x->log, x->metrics, &x->r, &eb), OSW_OK);
+    assert_int_equal(osw_reflector_new(&cfg, t, fx_ops, &x->sink, &x->log, x->metrics, &x->r, &eb),
+                     OSW_OK);
     assert_int_equal(osw_reflector_start(x->r, &eb), OSW_OK);
 }
 
@@ -474,6 +503,26 @@ static void broken_list_pages_relist(void **state)
     fx_free(x);
 }
 
+/* A sink's list decoder reads every list element (on every page, in any
+ * cut); one it refuses is read by jansson; watch events never reach it. */
+static void sink_decodes_list_items(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){.status = 200,
+                            .chop = 1,
+                            .pieces = {"{\"items\":[" ITEM("a") ",", ITEM("refuse") ",7],",
+                                       "\"metadata\":{\"continue\":\"p2\",\"resourceVersion\":"
+                                       "\"7\"}}"}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("8", ITEM("c"))}});
+    script(x, (struct step){.status = 200, .pieces = {EVENT("ADDED", "9")}, .hold = true});
+    fx_ops = &decoding_sink_ops;
+    fx_start(x, both, 1, 2);
+    wait_sink(x, "begin item:dec-a item:refuse item:dec-c commit:8 ADDED:9 ");
+    fx_ops = &sink_ops;
+    fx_free(x);
+}
+
 static void oversized_line_relists(void **state)
 {
     (void)state;
@@ -591,6 +640,7 @@ int main(void)
         cmocka_unit_test(restart_reasons),
         cmocka_unit_test(other_failures),
         cmocka_unit_test(list_pages_stream_byte_by_byte),
+        cmocka_unit_test(sink_decodes_list_items),
         cmocka_unit_test(broken_list_pages_relist),
         cmocka_unit_test(oversized_line_relists),
         cmocka_unit_test(auth_failures_back_off_and_name_the_verb),

@@ -195,11 +195,59 @@ static void not_served(void **state)
     fx_free(x);
 }
 
+/* MachineConfig list elements are read as reduced trees (objtree.h): the
+ * drop-ins among other Ignition files, the name, labels and osImageURL all
+ * reach the extract; a page with an element that is not JSON fails the
+ * list as it always did, and the relist brings the set. */
+#define RUNC_PCT "data:,%5Bcrio.runtime%5D%0Adefault_runtime%3D%22runc%22"
+#define MC_DROPIN(name)                                                                            \
+    "{\"metadata\":{\"name\":\"" name "\",\"labels\":{\"" G "/role\":\"worker\"}},\"spec\":{"      \
+    "\"osImageURL\":\"quay.io/"                                                                    \
+    "y:2\",\"config\":{\"ignition\":{\"version\":\"3.2.0\"},\"storage\":{"                         \
+    "\"files\":[{\"path\":\"/etc/a\",\"contents\":{\"source\":\"data:,aaaa\"}},{\"path\":"         \
+    "\"/etc/crio/crio.conf.d/99-runc\",\"contents\":{\"source\":\"" RUNC_PCT "\"}}]}}}}"
+
+static void machineconfig_items_keep_their_dropins(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    step(x, 0, 200, "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[" WORKER_POOL "]}",
+         false);
+    step(x, 0, 200, NULL, true);
+    step(x, 1, 200,
+         "{\"metadata\":{\"resourceVersion\":\"2\"},\"items\":[" MC_DROPIN(
+             "99-r") ",{\"metadata\":{\"name\":\"x\"},\"spec\":{]}]}",
+         false);
+    step(x, 1, 200,
+         "{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":[" MC_DROPIN("99-r") "," MC("00-b",
+                                                                                          "") "]}",
+         false);
+    step(x, 1, 200, NULL, true);
+    assert_int_equal(osw_cluster_cache_start(x->cache, NULL), OSW_OK);
+    struct osw_cluster *c = wait_mode(x, OSW_CLUSTER_SYNCED, 1, 2);
+    assert_true(x->fake[1].ncalls >= 2); /* the broken page was relisted */
+    const struct osw_mc *mc = osw_cluster_mc_find(c, OSW_STR_LIT("99-r"));
+    assert_non_null(mc);
+    assert_true(osw_str_eq_cstr(mc->url, "quay.io/y:2"));
+    assert_true(mc->role_worker);
+    assert_non_null(mc->crio);
+    assert_int_equal(mc->crio->count, 1);
+    assert_int_equal(mc->crio->dropins[0].state, OSW_CRIO_VALUE);
+    assert_memory_equal(mc->crio->dropins[0].value, "runc", 4);
+    struct osw_selection s = osw_cluster_pool_selection(c, 0);
+    enum osw_tri runc = OSW_TRI_UNKNOWN;
+    assert_int_equal(osw_cluster_runc(c, &s, OSW_STR_NULL, NULL, &runc), OSW_OK);
+    assert_int_equal(runc, OSW_TRI_TRUE);
+    osw_cluster_unref(c);
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lists_events_and_metrics),
         cmocka_unit_test(not_served),
+        cmocka_unit_test(machineconfig_items_keep_their_dropins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
