@@ -14,7 +14,9 @@ Per round, alternating:
 - floor: `curl` (libcurl, like the webhook; one process, one keep-alive TLS
   connection) fetches every page of the MachineConfig list, limit=100 and
   each page's continue token, into /dev/null: the time the list takes merely
-  to cross the wire;
+  to cross the wire, from the double receiving the first page request to it
+  having written the last page (curl's own wall time, process start and
+  handshake included, is printed too);
 - sync: `osstream-webhook serve --kubeconfig` against the same double; the
   time from its first MachineConfig list request to its MachineConfig watch
   request, both as the double received them. The reflector opens the watch
@@ -67,6 +69,7 @@ class PagedAPI(kubeapi.KubeAPI):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.pages = {}
+        self.sent = []  # monotonic time each cached page was written whole
 
     def _list(self, h, version, resource, sel_name, q):
         key = (version, resource, sel_name, q.get("limit"), q.get("continue"))
@@ -82,6 +85,8 @@ class PagedAPI(kubeapi.KubeAPI):
         h.end_headers()
         h.wfile.write(data)
         h.wfile.flush()
+        with self.lock:
+            self.sent.append(time.monotonic())
 
     def _send_json(self, h, code, obj, headers=None):
         key = getattr(h, "osw_page_key", None)
@@ -199,13 +204,21 @@ def page_urls(api, token):
 
 
 def floor_once(api, urls, token):
+    """(server-side, client-side) seconds for curl to fetch every page. The
+    server-side figure runs, like the sync's, from the double receiving the
+    first page request to it having written the last page: the floor."""
     cmd = ["curl", "-sS", "--fail", "--http1.1", "--cacert", api.ca,
            "-H", "Authorization: Bearer " + token]
     for u in urls:
         cmd += ["-o", "/dev/null", u]
+    with api.lock:
+        n0 = len(api.requests)
     t0 = time.monotonic()
     subprocess.run(cmd, check=True)
-    return time.monotonic() - t0
+    client = time.monotonic() - t0
+    with api.lock:
+        first, last = api.requests[n0]["time"], api.sent[-1]
+    return last - first, client
 
 
 def start_webhook(binary, kubeconfig, certs, port, log):
@@ -346,10 +359,10 @@ def main():
         port = kubeapi_free_port()
         floors, syncs = [], []
         for run in range(1, args.runs + 1):
-            fl = floor_once(api, urls, token)
+            fl, client = floor_once(api, urls, token)
             floors.append(fl)
-            print("SYNC what=floor run=%d seconds=%.4f mb_per_s=%.0f"
-                  % (run, fl, total / fl / 1e6), flush=True)
+            print("SYNC what=floor run=%d seconds=%.4f mb_per_s=%.0f curl_wall_s=%.4f"
+                  % (run, fl, total / fl / 1e6, client), flush=True)
             s, rss, hwm = sync_once(api, args.bin, kc, os.path.join(work, "serve"), port)
             syncs.append(s)
             print("SYNC what=sync run=%d seconds=%.4f vmrss_kb=%d vmhwm_kb=%d"
