@@ -11,9 +11,6 @@
 #include "kube/reflector.h"
 
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -486,18 +483,6 @@ static int64_t wait_after(struct osw_reflector *r, const struct outcome *oc)
     return ms;
 }
 
-/* A list frees what it buffered (page pieces, the element in progress and
- * its tree: megabytes for rendered MachineConfigs), but glibc keeps freed
- * memory in this thread's arena. Lists are rare (start-up, relists), so
- * handing it back to the kernel once per list is cheap and keeps the synced
- * process small (bench/RESULTS.md, "Sync against the wire"). */
-static void release_list_memory(void)
-{
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-}
-
 static void *reflector_main(void *arg)
 {
     struct osw_reflector *r = arg;
@@ -522,7 +507,6 @@ static void *reflector_main(void *arg)
             sleep_ms(r, r->not_served_retry_ms);
             continue;
         }
-        release_list_memory();
         if (oc.reason) {
             count_restart(r, oc.reason);
             sleep_ms(r, wait_after(r, &oc));
