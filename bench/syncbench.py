@@ -152,13 +152,17 @@ def rendered_mc(i, mib):
 
 
 def pool(name):
-    roles = ["worker", name] if name not in ("master", "worker") else [name]
+    """master and worker as the MCO ships them (the fixture's worker UPDATE has
+    the same selector); custom pools as its documentation writes them."""
+    if name in ("master", "worker"):
+        sel = {"matchLabels": {ROLE: name}}
+    else:
+        sel = {"matchExpressions": [{"key": ROLE, "operator": "In", "values": ["worker", name]}]}
     return {
         "apiVersion": MCO + "/v1", "kind": "MachineConfigPool",
         "metadata": {"name": name},
-        "spec": {"machineConfigSelector": {"matchExpressions": [
-            {"key": ROLE, "operator": "In", "values": roles}]},
-            "nodeSelector": {"matchLabels": {"node-role.kubernetes.io/" + name: ""}}},
+        "spec": {"machineConfigSelector": sel,
+                 "nodeSelector": {"matchLabels": {"node-role.kubernetes.io/" + name: ""}}},
     }
 
 
