@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/fuzz_template.h"
 #include "../support/objtree_diff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,36 +58,6 @@ static void run(const char *d, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* A private copy, exactly `size` bytes, so ASan sees any over-read. */
-    char *raw = malloc(size ? size : 1);
-    if (!raw)
-        return 0;
-    raw[0] = '\0';
-    if (size)
-        memcpy(raw, data, size);
-    run(raw, size);
-    free(raw);
-
-    if (size < 1 || size > 65536)
-        return 0;
-    const char *t = templates[data[0] % NTEMPLATES];
-    const char *payload = (const char *)data + 1;
-    size_t plen = size - 1, tlen = strlen(t), n = 0;
-    for (size_t i = 0; i < tlen; i++)
-        n += t[i] == '@' ? plen : 1;
-    char *body = malloc(n ? n : 1);
-    if (!body)
-        return 0;
-    size_t o = 0;
-    for (size_t i = 0; i < tlen; i++) {
-        if (t[i] == '@') {
-            memcpy(body + o, payload, plen);
-            o += plen;
-        } else {
-            body[o++] = t[i];
-        }
-    }
-    run(body, n);
-    free(body);
+    osw_fuzz_raw_and_templates(data, size, templates, NTEMPLATES, run);
     return 0;
 }
