@@ -310,6 +310,7 @@ int main(int argc, char **argv)
     }
     osw_cluster_unref(cl);
     usleep(100000); /* let the pool reflector settle into its watch */
+    unsigned long publishes0 = osw_cluster_cache_publishes(cache);
     pthread_mutex_lock(&mcs.mu);
     mcs.go = true;
     pthread_cond_broadcast(&mcs.cond);
@@ -326,6 +327,7 @@ int main(int argc, char **argv)
         cl ? osw_cluster_mc_find(cl, (struct osw_str){name, strlen(name)}) : NULL;
     bool seen = done && mc && osw_str_eq_cstr(mc->url, url);
     osw_cluster_unref(cl);
+    unsigned long published = osw_cluster_cache_publishes(cache) - publishes0;
     osw_cluster_cache_free(cache);
 
     double ms = (mcs.t_end - mcs.t_start) * 1e3;
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
     if (mcs.event_bytes)
         printf("event size        %zu MiB of Ignition\n", mcs.event_bytes >> 20);
     printf("applied in        %.1f ms (%.3f ms per event)\n", ms, ms / (double)mcs.nevents);
+    printf("snapshots built   %lu\n", published);
     printf("last event seen   %s\n", seen ? "yes" : "NO");
     osw_clustercell_destroy(&cell);
     osw_metrics_free(m);

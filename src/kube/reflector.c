@@ -345,6 +345,7 @@ struct watch_ctx {
     const char *reason; /* set when the reflector ended the stream itself */
     struct osw_errbuf why;
     bool got_event;
+    size_t unflushed; /* events of this piece not yet followed by events_flushed */
     long long error_code;
     char snippet[ERROR_SNIPPET];
     size_t snippet_len;
@@ -376,6 +377,7 @@ static bool on_line(void *arg, const char *line, size_t len)
     default:
         snprintf(w->r->resource_version, sizeof(w->r->resource_version), "%s", ev.resource_version);
         w->got_event = true;
+        w->unflushed++;
         w->r->sink->event(w->r->sink_ctx, ev.type, ev.object);
         break;
     }
@@ -399,6 +401,10 @@ static bool watch_data(void *arg, const char *data, size_t len)
     if (w->reason)
         return false;
     enum osw_err err = osw_watchline_feed(&w->lines, data, len, on_line, w, &w->why);
+    /* Whatever ends the feed, the events it delivered are flushed. */
+    if (w->unflushed > 0 && w->r->sink->events_flushed)
+        w->r->sink->events_flushed(w->r->sink_ctx);
+    w->unflushed = 0;
     if (err == OSW_EINVAL)
         return false; /* on_line said why */
     if (err != OSW_OK) {

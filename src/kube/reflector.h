@@ -76,6 +76,13 @@ struct osw_reflector_sink_ops {
      * builds is the sink's choice, e.g. only the members it reads). Watch
      * events are still parsed by jansson. */
     osw_listpage_decode_fn list_decode;
+    /* Optional: called once after every piece of the watch stream whose
+     * complete lines carried at least one `event`, right after the last of
+     * them (also when a later line of the piece ends the watch), before the
+     * reflector waits for more. A sink may defer work per event to here
+     * (e.g. publish one snapshot for the lot): no further event is known
+     * to be buffered. */
+    void (*events_flushed)(void *ctx);
 };
 
 struct osw_reflector_config {

@@ -5,7 +5,12 @@
  * event changes one entry, and every change rebuilds the snapshot from both
  * sides (extracts are shared, not copied) and publishes it with the mode the
  * rules need: not served when a kind answered 404, not synced until both
- * listed once, synced after. A mutex serialises the two reflector threads.
+ * listed once, synced after. Watch events arrive in bursts (the MCO rewrites
+ * a rendered MachineConfig per pool on any change), so an event only marks
+ * the state dirty and the rebuild waits for the reflector's events_flushed,
+ * right after the last event of the piece of stream that carried it: one
+ * rebuild per piece, not per event, and never later than that. A mutex
+ * serialises the two reflector threads.
  */
 #include "source/cluster_cache.h"
 
@@ -37,6 +42,8 @@ struct side {
 struct osw_cluster_cache {
     struct side side[2];
     pthread_mutex_t mu; /* both sides and publishing */
+    bool dirty;         /* an event changed a side since the last publish */
+    unsigned long publishes;
     struct osw_clustercell *cell;
     const struct osw_log *log;
     struct osw_metrics *metrics;
@@ -162,6 +169,8 @@ static void *extract(struct side *sd, const json_t *obj)
 static void publish(struct osw_cluster_cache *c)
 {
     struct side *p = &c->side[SIDE_POOLS], *m = &c->side[SIDE_MCS];
+    c->dirty = false;
+    c->publishes++;
     osw_metrics_set_cache(c->metrics, OSW_CACHE_POOLS, p->synced, p->cur.n);
     osw_metrics_set_cache(c->metrics, OSW_CACHE_MACHINECONFIGS, m->synced, m->cur.n);
     if (p->not_served || m->not_served) {
@@ -254,7 +263,19 @@ static void on_event(void *ctx, enum osw_watch_type type, const json_t *obj)
     else if (json_is_string(name))
         set_remove(sd->kind, &sd->cur,
                    (struct osw_str){json_string_value(name), json_string_length(name)});
-    publish(c);
+    c->dirty = true; /* published by on_events_flushed */
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The reflector delivered every event it holds: publish what they changed
+ * (nothing when another publish since already did). */
+static void on_events_flushed(void *ctx)
+{
+    struct side *sd = ctx;
+    struct osw_cluster_cache *c = sd->cache;
+    pthread_mutex_lock(&c->mu);
+    if (c->dirty)
+        publish(c);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -288,9 +309,9 @@ static enum osw_err decode_mc(void *ctx, const char *data, size_t len, json_t **
 /* Pools are small: their list elements are parsed whole. */
 static const struct osw_reflector_sink_ops sink_ops[2] = {
     [SIDE_POOLS] = {on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
-                    on_not_served, NULL},
+                    on_not_served, NULL, on_events_flushed},
     [SIDE_MCS] = {on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
-                  on_not_served, decode_mc},
+                  on_not_served, decode_mc, on_events_flushed},
 };
 
 static void destroy_transport(struct osw_reflector_transport t)
@@ -366,6 +387,14 @@ void osw_cluster_cache_stop(struct osw_cluster_cache *c)
         return;
     osw_reflector_stop(c->side[0].refl);
     osw_reflector_stop(c->side[1].refl);
+}
+
+unsigned long osw_cluster_cache_publishes(struct osw_cluster_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    unsigned long n = c->publishes;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 void osw_cluster_cache_free(struct osw_cluster_cache *c)

@@ -40,6 +40,9 @@ enum osw_err osw_cluster_cache_new(struct osw_reflector_transport pools,
 enum osw_err osw_cluster_cache_start(struct osw_cluster_cache *c, struct osw_errbuf *eb);
 /* Stops both; nothing is published after it returns. Idempotent. */
 void osw_cluster_cache_stop(struct osw_cluster_cache *c);
+/* How many snapshots (of any mode) were published so far: a burst of watch
+ * events delivered together is published once (tests, benches). */
+unsigned long osw_cluster_cache_publishes(struct osw_cluster_cache *c);
 /* Stops and frees. NULL is fine. */
 void osw_cluster_cache_free(struct osw_cluster_cache *c);
 

@@ -85,7 +85,7 @@ static void s_not_served(void *ctx)
 }
 
 static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,       s_commit, s_abort,
-                                                       s_event, s_not_served, NULL};
+                                                       s_event, s_not_served, NULL,     NULL};
 
 /* The sink's optional list decoder: jansson's tree with metadata.name
  * prefixed "dec-", so the log shows which items it made; "refuse" in a
@@ -111,7 +111,15 @@ static enum osw_err s_decode(void *ctx, const char *data, size_t len, json_t **o
 }
 
 static const struct osw_reflector_sink_ops decoding_sink_ops = {
-    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, s_decode};
+    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, s_decode, NULL};
+
+static void s_flushed(void *ctx)
+{
+    sink_add(ctx, "flush ");
+}
+
+static const struct osw_reflector_sink_ops flushing_sink_ops = {
+    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, NULL, s_flushed};
 
 /* The sink ops fx_start() uses. */
 static const struct osw_reflector_sink_ops *fx_ops = &sink_ops;
@@ -523,6 +531,33 @@ static void sink_decodes_list_items(void **state)
     fx_free(x);
 }
 
+/* events_flushed follows the last event of every piece that carried one:
+ * several events in one piece are flushed once, a line cut across pieces
+ * when it completes, a piece of only a bookmark or only half a line not at
+ * all, and a piece whose ERROR event ends the watch after the events before
+ * it. */
+static void events_flushed_once_per_piece(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    script(x, (struct step){.status = 200, .pieces = {LIST("77", ITEM("cluster"))}});
+    script(x, (struct step){
+                  .status = 200,
+                  .pieces = {EVENT("ADDED", "78") EVENT("MODIFIED", "79") "{\"type\":\"MOD",
+                             "IFIED\",\"object\":{\"metadata\":{\"resourceVersion\":\"80\"}}}\n",
+                             EVENT("BOOKMARK", "81"), "{\"type\":\"DELETED\",",
+                             "\"object\":{\"metadata\":{\"resourceVersion\":\"82\"}}}\n" EVENT(
+                                 "MODIFIED", "83") ERROR_EV(410) EVENT("MODIFIED", "84")}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("90", ITEM("cluster"))}});
+    fx_ops = &flushing_sink_ops;
+    fx_start(x, both, 1, 0);
+    wait_sink(x, "begin item:cluster commit:77 ADDED:78 MODIFIED:79 flush MODIFIED:80 flush "
+                 "DELETED:82 MODIFIED:83 flush begin item:cluster commit:90 ");
+    fx_ops = &sink_ops;
+    assert_true(restarts(x, "gone") == 1);
+    fx_free(x);
+}
+
 static void oversized_line_relists(void **state)
 {
     (void)state;
@@ -642,6 +677,7 @@ int main(void)
         cmocka_unit_test(list_pages_stream_byte_by_byte),
         cmocka_unit_test(sink_decodes_list_items),
         cmocka_unit_test(broken_list_pages_relist),
+        cmocka_unit_test(events_flushed_once_per_piece),
         cmocka_unit_test(oversized_line_relists),
         cmocka_unit_test(auth_failures_back_off_and_name_the_verb),
         cmocka_unit_test(retry_after_is_honoured),

@@ -74,6 +74,15 @@ static void step(struct fx *x, int side, long status, const char *a, bool hold)
     pthread_mutex_unlock(&f->mu);
 }
 
+static void step_st(struct fx *x, int side, struct step st)
+{
+    struct fake *f = &x->fake[side];
+    pthread_mutex_lock(&f->mu);
+    f->steps[f->nsteps++] = st;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->mu);
+}
+
 /* Waits for `mode`; returns the snapshot (a reference) when synced. */
 static struct osw_cluster *wait_mode(struct fx *x, enum osw_cluster_mode want, size_t npools,
                                      size_t nmcs)
@@ -242,12 +251,92 @@ static void machineconfig_items_keep_their_dropins(void **state)
     fx_free(x);
 }
 
+/* Pools listed and watched quietly, MachineConfigs 99-a and 00-b listed:
+ * the synced snapshot, and the publish count it was reached with. */
+static unsigned long fx_synced(struct fx *x)
+{
+    step(x, 0, 200, "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[" WORKER_POOL "]}",
+         false);
+    step(x, 0, 200, NULL, true);
+    step(x, 1, 200,
+         "{\"metadata\":{\"resourceVersion\":\"2\"},\"items\":[" MC("99-a", "") "," MC("00-b",
+                                                                                       "") "]}",
+         false);
+    assert_int_equal(osw_cluster_cache_start(x->cache, NULL), OSW_OK);
+    osw_cluster_unref(wait_mode(x, OSW_CLUSTER_SYNCED, 1, 2));
+    return osw_cluster_cache_publishes(x->cache);
+}
+
+#define EV(type, obj) "{\"type\":\"" type "\",\"object\":" obj "}\n"
+#define WORKER_LABEL  "\"" G "/role\":\"worker\""
+
+/* Waits for the snapshot of 1 pool and `nmcs` MachineConfigs where the
+ * worker pool selects `nsel`. */
+static struct osw_cluster *wait_selection(struct fx *x, size_t nmcs, size_t nsel)
+{
+    struct osw_cluster *c = wait_mode(x, OSW_CLUSTER_SYNCED, 1, nmcs);
+    for (int64_t end = now_ms() + WAIT_MS; osw_cluster_pool_selection(c, 0).n != nsel;) {
+        osw_cluster_unref(c);
+        assert_true(now_ms() < end);
+        usleep(1000);
+        c = wait_mode(x, OSW_CLUSTER_SYNCED, 1, nmcs);
+    }
+    return c;
+}
+
+/* Events that arrive together are published together: a piece of the watch
+ * stream carrying three whole events and half of a fourth publishes once
+ * (with all three applied), the piece completing the fourth once more, and
+ * the metrics count what was published. */
+static void one_publish_per_piece(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    unsigned long p0 = fx_synced(x);
+    step_st(x, 1,
+            (struct step){.status = 200,
+                          .pieces = {EV("MODIFIED", MC("99-a", WORKER_LABEL))
+                                         EV("ADDED", MC("00-c", WORKER_LABEL))
+                                             EV("DELETED", MC("00-b", "")) "{\"type\":\"ADDED\",",
+                                     "\"object\":" MC("00-d", WORKER_LABEL) "}\n"},
+                          .hold = true});
+    struct osw_cluster *c = wait_selection(x, 3, 3);
+    assert_null(osw_cluster_mc_find(c, OSW_STR_LIT("00-b")));
+    assert_non_null(osw_cluster_mc_find(c, OSW_STR_LIT("00-d")));
+    osw_cluster_unref(c);
+    assert_int_equal(osw_cluster_cache_publishes(x->cache), p0 + 2);
+    assert_true(metric(x, "osstream_webhook_cache_objects{resource=\"machineconfigs\"} ") == 3);
+    fx_free(x);
+}
+
+/* Events that each span several pieces are each published as they complete
+ * (delivered 16 bytes at a time: one publish per event); an event whose
+ * object cannot be extracted changes nothing and publishes nothing. */
+static void events_across_pieces(void **state)
+{
+    (void)state;
+    struct fx *x = fx_new();
+    unsigned long p0 = fx_synced(x);
+    step_st(x, 1,
+            (struct step){.status = 200,
+                          .chop = 16,
+                          .pieces = {EV("MODIFIED", MC("99-a", WORKER_LABEL))
+                                         EV("MODIFIED", MC("98-bad", "\"x\":1"))
+                                             EV("ADDED", MC("00-c", WORKER_LABEL))},
+                          .hold = true});
+    osw_cluster_unref(wait_selection(x, 3, 2));
+    assert_int_equal(osw_cluster_cache_publishes(x->cache), p0 + 2);
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lists_events_and_metrics),
         cmocka_unit_test(not_served),
         cmocka_unit_test(machineconfig_items_keep_their_dropins),
+        cmocka_unit_test(one_publish_per_piece),
+        cmocka_unit_test(events_across_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
