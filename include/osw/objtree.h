@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "osw/error.h"
+#include "osw/str.h"
 
 /*
  * Reads the `len` bytes at `data` (borrowed for the call only: the tree
@@ -36,5 +37,24 @@
  * osw_review_install_alloc_hooks()). On failure *out is NULL.
  */
 enum osw_err osw_objtree_decode(const char *data, size_t len, json_t **out, struct osw_errbuf *eb);
+
+/*
+ * Reads the `len` bytes at `data` (borrowed for the call) as a Kubernetes
+ * watch event line, {"type":T,"object":O}, for the cluster cache's
+ * MachineConfig watch: the whole line is validated as json_loadb (the flags
+ * above) validates it, duplicate keys resolved as jansson does (the last
+ * one wins), and only O is built, as the reduced tree osw_objtree_decode
+ * makes of it. OSW_OK only for the plain case: the line is an object whose
+ * last `type` is a string without escapes (*type: its bytes, borrowed from
+ * `data`, not checked against the event types) and whose last `object` is
+ * an object (*object: its reduced tree, a new reference the caller owns).
+ * Anything else fails and leaves the verdict to the caller (who parses the
+ * line whole): OSW_EBADJSON when the line is not JSON (or O holds a raw
+ * NUL, see above), OSW_EBADOBJ when it is not that case (a line that is
+ * not an object is not read further, JSON or not), OSW_ENOMEM.
+ * On failure *object is NULL.
+ */
+enum osw_err osw_objtree_decode_event(const char *data, size_t len, struct osw_str *type,
+                                      json_t **object, struct osw_errbuf *eb);
 
 #endif /* OSW_OBJTREE_H */

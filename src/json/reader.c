@@ -915,13 +915,16 @@ out:
     return err;
 }
 
-enum osw_err osw_objtree_decode(const char *data, size_t len, json_t **out, struct osw_errbuf *eb)
+/* osw_objtree_decode of a value at depth 3 - `lift` (jansson's count): 2
+ * for a top-level value, 1 for a member of a top-level object. */
+static enum osw_err decode_at(const char *data, size_t len, unsigned lift, json_t **out,
+                              struct osw_errbuf *eb)
 {
     struct reader r;
     struct osw_object_view v;
     memset(&r, 0, sizeof(r));
     memset(&v, 0, sizeof(v));
-    r.lift = 2; /* the object is the top-level value: its members at depth 2 */
+    r.lift = lift; /* the object's members lie at depth 4 - lift */
     reset_view(&v, &r.ann[0]);
     *out = NULL;
     enum osw_err err = OSW_OK;
@@ -938,7 +941,7 @@ enum osw_err osw_objtree_decode(const char *data, size_t len, json_t **out, stru
         ok = read_object(&r, &v, &r.ann[0]);
     } else {
         /* JSON_DECODE_ANY: a scalar on top is JSON too (not an object). */
-        ok = !at_end(&r) && osw_jscan_skip(&r.s, 1, &v.type);
+        ok = !at_end(&r) && osw_jscan_skip(&r.s, 3 - lift, &v.type);
     }
     if (ok) {
         jscan_ws(&r.s);
@@ -966,4 +969,94 @@ out:
     chunks_free(r.store);
     free(r.cfg[0].kept);
     return err;
+}
+
+enum osw_err osw_objtree_decode(const char *data, size_t len, json_t **out, struct osw_errbuf *eb)
+{
+    return decode_at(data, len, 2, out, eb);
+}
+
+/* The members of a watch event the decoder reads (the last of each). */
+struct envelope {
+    struct osw_jstr type; /* .start NULL: absent or not a string */
+    const unsigned char *obj, *obj_end;
+    enum osw_jtype obj_type;
+};
+
+/* One member of the top-level object, s->p at its key; false when the
+ * bytes are not JSON. */
+static bool envelope_member(struct osw_jscan *s, struct envelope *e)
+{
+    struct osw_jstr js;
+    struct key k;
+    if (!(s->p < s->end && *s->p == '"') || !osw_jscan_key(s, &js))
+        return false;
+    key_get(&js, &k);
+    const unsigned char *start = s->p;
+    enum osw_jtype t;
+    if (KEY_IS(&k, "type")) {
+        memset(&e->type, 0, sizeof(e->type));
+        if (s->p < s->end && *s->p == '"')
+            return osw_jscan_string(s, &e->type);
+        return osw_jscan_skip(s, 2, &t);
+    }
+    if (!osw_jscan_skip(s, 2, &t))
+        return false;
+    if (KEY_IS(&k, "object")) {
+        e->obj = start;
+        e->obj_end = s->p;
+        e->obj_type = t;
+    }
+    return true;
+}
+
+/* Validates a line that starts with '{' as json_loadb would and finds its
+ * last `type` and `object` members; false when the bytes are not JSON. */
+static bool envelope_scan(struct osw_jscan s, struct envelope *e)
+{
+    memset(e, 0, sizeof(*e));
+    s.p++;
+    jscan_ws(&s);
+    if (s.p < s.end && *s.p == '}') {
+        s.p++;
+    } else {
+        for (;;) {
+            if (!envelope_member(&s, e))
+                return false;
+            jscan_ws(&s);
+            if (s.p < s.end && *s.p == '}') {
+                s.p++;
+                break;
+            }
+            if (!(s.p < s.end && *s.p == ','))
+                return false;
+            s.p++;
+            jscan_ws(&s);
+        }
+    }
+    jscan_ws(&s);
+    return s.p == s.end;
+}
+
+enum osw_err osw_objtree_decode_event(const char *data, size_t len, struct osw_str *type,
+                                      json_t **object, struct osw_errbuf *eb)
+{
+    struct envelope e;
+    *object = NULL;
+    *type = OSW_STR_NULL;
+    if (!data)
+        return osw_errbuf_set(eb, OSW_EBADOBJ, "no watch line");
+    struct osw_jscan s = {(const unsigned char *)data, (const unsigned char *)data + len};
+    jscan_ws(&s);
+    if (!(s.p < s.end && *s.p == '{'))
+        return osw_errbuf_set(eb, OSW_EBADOBJ, "watch line is not an object");
+    if (!envelope_scan(s, &e))
+        return osw_errbuf_set(eb, OSW_EBADJSON, "watch line is not JSON");
+    if (!e.type.start || e.type.escaped || !e.obj || e.obj_type != OSW_JT_OBJECT)
+        return osw_errbuf_set(eb, OSW_EBADOBJ, "watch line is not a plain event");
+    enum osw_err err = decode_at((const char *)e.obj, (size_t)(e.obj_end - e.obj), 1, object, eb);
+    if (err != OSW_OK)
+        return err;
+    *type = (struct osw_str){(const char *)e.type.start, e.type.len};
+    return OSW_OK;
 }

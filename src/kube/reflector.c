@@ -358,7 +358,10 @@ static bool on_line(void *arg, const char *line, size_t len)
 
     if (stopping(w->r))
         return false;
-    enum osw_err err = osw_watchline_decode(line, len, &ev, &w->why);
+    const struct osw_reflector_sink_ops *sink = w->r->sink;
+    enum osw_err err = sink->event_decode
+                           ? sink->event_decode(w->r->sink_ctx, line, len, &ev, &w->why)
+                           : osw_watchline_decode(line, len, &ev, &w->why);
     if (err != OSW_OK) {
         w->reason = "decode";
         return false;

@@ -74,7 +74,7 @@ struct osw_reflector_sink_ops {
      * one list element for list_item, as listpage.h's
      * osw_listpage_decode_fn says (the same verdicts as jansson; what it
      * builds is the sink's choice, e.g. only the members it reads). Watch
-     * events are still parsed by jansson. */
+     * events have their own decoder, event_decode. */
     osw_listpage_decode_fn list_decode;
     /* Optional: called once after every piece of the watch stream whose
      * complete lines carried at least one `event`, right after the last of
@@ -83,6 +83,13 @@ struct osw_reflector_sink_ops {
      * (e.g. publish one snapshot for the lot): no further event is known
      * to be buffered. */
     void (*events_flushed)(void *ctx);
+    /* Optional (NULL: osw_watchline_decode): decodes one watch line for
+     * `event`, as osw_watchline_decode does, with its verdicts, errors and
+     * event fields for every line; only what ev->object is (ev->root owns
+     * it, freed by osw_watchline_event_free) is the sink's choice, e.g. only
+     * the members it reads. */
+    enum osw_err (*event_decode)(void *ctx, const char *line, size_t len,
+                                 struct osw_watch_event *ev, struct osw_errbuf *eb);
 };
 
 struct osw_reflector_config {

@@ -306,12 +306,54 @@ static enum osw_err decode_mc(void *ctx, const char *data, size_t len, json_t **
     return osw_objtree_decode(data, len, out, eb);
 }
 
-/* Pools are small: their list elements are parsed whole. */
+/* ADDED, MODIFIED or DELETED, by name; false for any other type. */
+static bool object_event_type(struct osw_str name, enum osw_watch_type *out)
+{
+    static const enum osw_watch_type types[] = {OSW_WATCH_ADDED, OSW_WATCH_MODIFIED,
+                                                OSW_WATCH_DELETED};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (osw_str_eq_cstr(name, osw_watchline_type_name(types[i]))) {
+            *out = types[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A MachineConfig watch event with its object as the reduced tree, as list
+ * elements are read (a rendered MachineConfig's MODIFIED event is megabytes
+ * too). Only the plain case is read this way: an ADDED, MODIFIED or DELETED
+ * event whose object has a string metadata.resourceVersion; every other
+ * line (BOOKMARK, ERROR, malformed, a raw NUL) is parsed whole by
+ * osw_watchline_decode, which gives today's verdict and message. */
+static enum osw_err decode_mc_event(void *ctx, const char *line, size_t len,
+                                    struct osw_watch_event *ev, struct osw_errbuf *eb)
+{
+    struct osw_str type;
+    json_t *obj = NULL;
+    (void)ctx;
+    memset(ev, 0, sizeof(*ev));
+    if (osw_objtree_decode_event(line, len, &type, &obj, NULL) == OSW_OK &&
+        object_event_type(type, &ev->type)) {
+        const char *rv =
+            json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+        if (rv) {
+            ev->root = obj;
+            ev->object = obj;
+            ev->resource_version = rv;
+            return OSW_OK;
+        }
+    }
+    json_decref(obj);
+    return osw_watchline_decode(line, len, ev, eb);
+}
+
+/* Pools are small: their list elements and events are parsed whole. */
 static const struct osw_reflector_sink_ops sink_ops[2] = {
     [SIDE_POOLS] = {on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
-                    on_not_served, NULL, on_events_flushed},
+                    on_not_served, NULL, on_events_flushed, NULL},
     [SIDE_MCS] = {on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
-                  on_not_served, decode_mc, on_events_flushed},
+                  on_not_served, decode_mc, on_events_flushed, decode_mc_event},
 };
 
 static void destroy_transport(struct osw_reflector_transport t)

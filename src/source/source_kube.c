@@ -147,7 +147,8 @@ static void on_not_served(void *ctx)
 }
 
 static const struct osw_reflector_sink_ops sink_ops = {
-    on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event, on_not_served, NULL, NULL,
+    on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
+    on_not_served, NULL,         NULL,           NULL,
 };
 
 static enum osw_err kube_start(struct osw_source *src, struct osw_errbuf *eb)

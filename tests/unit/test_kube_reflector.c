@@ -84,8 +84,8 @@ static void s_not_served(void *ctx)
     sink_add(ctx, "not-served ");
 }
 
-static const struct osw_reflector_sink_ops sink_ops = {s_begin, s_item,       s_commit, s_abort,
-                                                       s_event, s_not_served, NULL,     NULL};
+static const struct osw_reflector_sink_ops sink_ops = {
+    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, NULL, NULL, NULL};
 
 /* The sink's optional list decoder: jansson's tree with metadata.name
  * prefixed "dec-", so the log shows which items it made; "refuse" in a
@@ -111,7 +111,7 @@ static enum osw_err s_decode(void *ctx, const char *data, size_t len, json_t **o
 }
 
 static const struct osw_reflector_sink_ops decoding_sink_ops = {
-    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, s_decode, NULL};
+    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, s_decode, NULL, NULL};
 
 static void s_flushed(void *ctx)
 {
@@ -119,7 +119,7 @@ static void s_flushed(void *ctx)
 }
 
 static const struct osw_reflector_sink_ops flushing_sink_ops = {
-    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, NULL, s_flushed};
+    s_begin, s_item, s_commit, s_abort, s_event, s_not_served, NULL, s_flushed, NULL};
 
 /* The sink ops fx_start() uses. */
 static const struct osw_reflector_sink_ops *fx_ops = &sink_ops;
