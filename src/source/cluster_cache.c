@@ -326,12 +326,11 @@ static bool object_event_type(struct osw_str name, enum osw_watch_type *out)
  * event whose object has a string metadata.resourceVersion; every other
  * line (BOOKMARK, ERROR, malformed, a raw NUL) is parsed whole by
  * osw_watchline_decode, which gives today's verdict and message. */
-static enum osw_err decode_mc_event(void *ctx, const char *line, size_t len,
-                                    struct osw_watch_event *ev, struct osw_errbuf *eb)
+enum osw_err osw_cluster_cache_decode_mc_event(const char *line, size_t len,
+                                               struct osw_watch_event *ev, struct osw_errbuf *eb)
 {
     struct osw_str type;
     json_t *obj = NULL;
-    (void)ctx;
     memset(ev, 0, sizeof(*ev));
     if (osw_objtree_decode_event(line, len, &type, &obj, NULL) == OSW_OK &&
         object_event_type(type, &ev->type)) {
@@ -346,6 +345,13 @@ static enum osw_err decode_mc_event(void *ctx, const char *line, size_t len,
     }
     json_decref(obj);
     return osw_watchline_decode(line, len, ev, eb);
+}
+
+static enum osw_err decode_mc_event(void *ctx, const char *line, size_t len,
+                                    struct osw_watch_event *ev, struct osw_errbuf *eb)
+{
+    (void)ctx;
+    return osw_cluster_cache_decode_mc_event(line, len, ev, eb);
 }
 
 /* Pools are small: their list elements and events are parsed whole. */

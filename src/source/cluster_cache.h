@@ -40,6 +40,14 @@ enum osw_err osw_cluster_cache_new(struct osw_reflector_transport pools,
 enum osw_err osw_cluster_cache_start(struct osw_cluster_cache *c, struct osw_errbuf *eb);
 /* Stops both; nothing is published after it returns. Idempotent. */
 void osw_cluster_cache_stop(struct osw_cluster_cache *c);
+/* The MachineConfig watch's event decoder (the reflector's event_decode;
+ * exposed for the differential tests): osw_watchline_decode's verdicts,
+ * errors and fields for every line, but the object of an ADDED, MODIFIED or
+ * DELETED event is the reduced tree of objtree.h, which osw_mc_extract
+ * reads as it reads the whole object. Free `ev` with
+ * osw_watchline_event_free. */
+enum osw_err osw_cluster_cache_decode_mc_event(const char *line, size_t len,
+                                               struct osw_watch_event *ev, struct osw_errbuf *eb);
 /* How many snapshots (of any mode) were published so far: a burst of watch
  * events delivered together is published once (tests, benches). */
 unsigned long osw_cluster_cache_publishes(struct osw_cluster_cache *c);
