@@ -19,12 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feed.h"
 #include "source/cluster_cache.h"
 
-#define PIECE        16384
-#define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
-#define PAGE         100
-#define FILE_SIZE    65536 /* bytes of one Ignition file's data URL in a rendered MC */
+#define PAGE 100
 
 struct feed {
     bool pools; /* this transport serves machineconfigpools */
@@ -34,72 +32,6 @@ struct feed {
     pthread_mutex_t mu;
     pthread_cond_t cond;
 };
-
-/* Pieces of at most PIECE bytes for on_data. */
-struct writer {
-    char buf[PIECE];
-    size_t len;
-    bool (*on_data)(void *ctx, const char *data, size_t len);
-    void *ctx;
-    bool stopped;
-};
-
-static void flush(struct writer *w)
-{
-    if (w->len && !w->stopped && !w->on_data(w->ctx, w->buf, w->len))
-        w->stopped = true;
-    w->len = 0;
-}
-
-static void put(struct writer *w, const char *s, size_t n)
-{
-    while (n > 0 && !w->stopped) {
-        size_t k = sizeof(w->buf) - w->len < n ? sizeof(w->buf) - w->len : n;
-        memcpy(w->buf + w->len, s, k);
-        w->len += k;
-        s += k;
-        n -= k;
-        if (w->len == sizeof(w->buf))
-            flush(w);
-    }
-}
-
-static void putf(struct writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct writer *w, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        put(w, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static long rss_kib(const char *field)
-{
-    char line[256];
-    long v = 0;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return 0;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, field, n) == 0 && line[n] == ':') {
-            v = strtol(line + n + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The name of MachineConfig i in API (byte) order: the small ones, then the
  * rendered ones. */
@@ -133,13 +65,7 @@ static void small_mc(struct writer *w, const char *name, long i)
  * Ignition files (base64 data URLs), one small CRI-O drop-in. */
 static void rendered_mc(struct writer *w, const struct feed *f, const char *name, long i)
 {
-    static char b64[FILE_SIZE];
-    if (!b64[0]) {
-        static const char abc[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        for (size_t k = 0; k < sizeof(b64); k++)
-            b64[k] = abc[(k * 7 + k / 64) % 64];
-    }
+    const char *b64 = b64_filler();
     putf(
         w,
         "{\"apiVersion\":\"machineconfiguration.openshift.io/v1\",\"kind\":\"MachineConfig\","
@@ -160,7 +86,7 @@ static void rendered_mc(struct writer *w, const struct feed *f, const char *name
              ",{\"path\":\"/etc/kubernetes/file-%zu\",\"mode\":420,\"overwrite\":true,"
              "\"contents\":{\"source\":\"data:;base64,",
              k);
-        put(w, b64, sizeof(b64) - 64);
+        put(w, b64, FILE_SIZE - 64);
         PUTS(w, "\"}}");
     }
     PUTS(w, "]}}}}");
