@@ -139,4 +139,29 @@ static inline const char *objtree_diff(const char *data, size_t len)
     return w;
 }
 
+/* `tmpl` with every '@' replaced by the `vlen` bytes at `v`, in a new
+ * buffer of `*len` bytes (the caller frees it); NULL when out of memory.
+ * For table tests that put one value in many places of an object. */
+static inline char *osw_objtree_place(const char *tmpl, const char *v, size_t vlen, size_t *len)
+{
+    size_t n = 0;
+    *len = 0;
+    for (const char *t = tmpl; *t; t++)
+        n += *t == '@' ? vlen : 1;
+    char *out = malloc(n ? n : 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *t = tmpl; *t; t++) {
+        if (*t == '@') {
+            if (vlen)
+                memcpy(o, v, vlen);
+            o += vlen;
+        } else {
+            *o++ = *t;
+        }
+    }
+    *len = n;
+    return out;
+}
+
 #endif /* OSW_TEST_OBJTREE_DIFF_H */

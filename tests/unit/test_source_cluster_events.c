@@ -170,12 +170,9 @@ static const char *const placements[] = {
 
 static char *place(const char *tmpl, const char *v, size_t vlen, size_t *len)
 {
-    struct osw_buf b = OSW_BUF_INIT;
-    for (const char *t = tmpl; *t; t++)
-        assert_int_equal(*t == '@' ? osw_buf_append(&b, v, vlen) : osw_buf_append(&b, t, 1),
-                         OSW_OK);
-    *len = b.len;
-    return b.data ? b.data : calloc(1, 1);
+    char *d = osw_objtree_place(tmpl, v, vlen, len);
+    assert_non_null(d);
+    return d;
 }
 
 static void test_values(void **state)
