@@ -4,7 +4,10 @@
 #   format     clang-format --dry-run --Werror on every C file
 #   cppcheck   cppcheck with warnings, performance and portability
 #   tidy BUILD clang-tidy (.clang-tidy) with BUILD's compile_commands.json
-#   banned     no sprintf/strcpy/strcat/strtok/atoi/sscanf/gets in src/
+#   banned     no sprintf/strcpy/strcat/strtok/atoi/sscanf/gets in src/; no
+#              `cmd | grep -q` in shell scripts that set pipefail (grep stops at
+#              its first match, the writer may then die of SIGPIPE and fail the
+#              pipeline at random; under `!` the check can no longer fail)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t all < <(git ls-files '*.c' '*.h')
@@ -26,6 +29,13 @@ case "${1:-}" in
     if grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|sscanf|gets)\s*\(' "${srcs[@]}"; then
       echo "banned function used (see above)" >&2; exit 1
     fi
-    echo "banned: none in ${#srcs[@]} files" ;;
+    mapfile -t shs < <(git ls-files '*.sh' '.ci/*' | grep -v '^scripts/lint.sh$' |
+      xargs grep -l 'pipefail' 2>/dev/null || true)
+    if ((${#shs[@]})) && grep -nE '\|[[:space:]]*grep[[:space:]]+(-[a-zA-Z]*q|--quiet)' "${shs[@]}" |
+      grep -vE '^[^:]+:[0-9]+:[[:space:]]*#'; then
+      echo "'| grep -q' under pipefail (see above): read the output whole, then grep it" >&2
+      exit 1
+    fi
+    echo "banned: none in ${#srcs[@]} files, ${#shs[@]} pipefail scripts" ;;
   *) echo "usage: lint.sh format|cppcheck|tidy BUILD|banned" >&2; exit 2 ;;
 esac
