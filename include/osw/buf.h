@@ -28,6 +28,12 @@ void osw_buf_init(struct osw_buf *b);
 void osw_buf_free(struct osw_buf *b);
 void osw_buf_reset(struct osw_buf *b);
 enum osw_err osw_buf_reserve(struct osw_buf *b, size_t extra);
+
+/* Room for element `n` in a growable array: `items` points to the array's
+ * pointer (any element type), `*cap` is its capacity in elements of `elem`
+ * bytes. Doubles it (the first time to `first`) when n >= *cap. False, with
+ * the array untouched, on overflow or allocation failure. */
+bool osw_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first);
 enum osw_err osw_buf_append(struct osw_buf *b, const void *data, size_t len);
 enum osw_err osw_buf_append_cstr(struct osw_buf *b, const char *s);
 enum osw_err osw_buf_append_str(struct osw_buf *b, struct osw_str s);

@@ -26,6 +26,12 @@ struct osw_str osw_str_from_cstr(const char *s);
 bool osw_str_eq(struct osw_str a, struct osw_str b);
 bool osw_str_eq_cstr(struct osw_str a, const char *c);
 
+/* Byte order (a shorter prefix first): negative, zero or positive. */
+int osw_str_cmp(struct osw_str a, struct osw_str b);
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int osw_hex_digit(unsigned char c);
+
 /* Kubernetes' IsDNS1123Subdomain: at most 253 bytes of dot-separated labels
  * of [a-z0-9-], each label starting and ending with [a-z0-9]. */
 bool osw_str_is_dns1123_subdomain(struct osw_str s);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "osw/admit.h"
+#include "osw/buf.h"
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -214,14 +215,8 @@ static void judge_object(json_t *obj, const struct item_defaults *dflt, const ch
 
 static bool manifests_add(struct manifests *m, const char *path, size_t arg)
 {
-    if (m->len == m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 8;
-        struct manifest *n = realloc(m->items, ncap * sizeof(*n));
-        if (!n)
-            return false;
-        m->items = n;
-        m->cap = ncap;
-    }
+    if (!osw_grow(&m->items, &m->cap, m->len, sizeof(*m->items), 8))
+        return false;
     struct manifest *mf = &m->items[m->len];
     mf->path = strdup(path);
     if (!mf->path)
@@ -288,14 +283,8 @@ static bool list_dir(const char *dir, char ***names, size_t *count)
         }
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, ncap * sizeof(*nv));
-            if (!nv)
-                goto oom;
-            v = nv;
-            cap = ncap;
-        }
+        if (!osw_grow(&v, &cap, n, sizeof(*v), 16))
+            goto oom;
         v[n] = strdup(e->d_name);
         if (!v[n])
             goto oom;

@@ -187,3 +187,25 @@ char *osw_buf_steal(struct osw_buf *b, size_t *len)
     osw_buf_init(b);
     return d;
 }
+
+bool osw_grow(void *items, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return true;
+    if (*cap > SIZE_MAX / 2)
+        return false;
+    size_t ncap = *cap ? *cap * 2 : first;
+    if (ncap <= n)
+        ncap = n + 1;
+    if (elem == 0 || ncap > SIZE_MAX / elem)
+        return false;
+    void *old;
+    memcpy(&old, items, sizeof(old));
+    void *p = realloc(old, ncap * elem);
+    if (!p)
+        return false;
+    memcpy(items, &p, sizeof(p)); /* the caller's array pointer now owns it */
+    *cap = ncap;
+    // cppcheck-suppress memleak
+    return true;
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "osw/cluster.h"
+#include "osw/buf.h"
 
 struct pool_entry {
     struct osw_pool *pool;
@@ -52,15 +53,6 @@ struct osw_cluster_builder {
     size_t nmcs, capmcs;
 };
 
-static int str_cmp(struct osw_str a, struct osw_str b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
-    if (c != 0)
-        return c;
-    return a.len < b.len ? -1 : a.len > b.len;
-}
-
 void osw_selection_free(struct osw_selection *s)
 {
     if (!s)
@@ -87,26 +79,11 @@ void osw_cluster_builder_free(struct osw_cluster_builder *b)
     free(b);
 }
 
-static bool grow(void **arr, size_t *cap, size_t n)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    if (ncap > SIZE_MAX / sizeof(void *))
-        return false;
-    void *p = realloc(*arr, ncap * sizeof(void *));
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 enum osw_err osw_cluster_builder_add_pool(struct osw_cluster_builder *b, struct osw_pool *p)
 {
     if (!p)
         return OSW_EINVAL;
-    if (!grow((void **)&b->pools, &b->cappools, b->npools))
+    if (!osw_grow(&b->pools, &b->cappools, b->npools, sizeof(*b->pools), 16))
         return OSW_ENOMEM;
     b->pools[b->npools++] = osw_pool_ref(p);
     return OSW_OK;
@@ -116,7 +93,7 @@ enum osw_err osw_cluster_builder_add_mc(struct osw_cluster_builder *b, struct os
 {
     if (!mc)
         return OSW_EINVAL;
-    if (!grow((void **)&b->mcs, &b->capmcs, b->nmcs))
+    if (!osw_grow(&b->mcs, &b->capmcs, b->nmcs, sizeof(*b->mcs), 16))
         return OSW_ENOMEM;
     b->mcs[b->nmcs++] = osw_mc_ref(mc);
     return OSW_OK;
@@ -130,7 +107,7 @@ struct mc_pos {
 static int mc_pos_cmp(const void *pa, const void *pb)
 {
     const struct mc_pos *a = pa, *b = pb;
-    int c = str_cmp(a->mc->name, b->mc->name);
+    int c = osw_str_cmp(a->mc->name, b->mc->name);
     if (c != 0)
         return c;
     return a->pos < b->pos ? -1 : a->pos > b->pos;
@@ -143,8 +120,8 @@ static int mc_merge_cmp(const void *a, const void *b)
 
 static int pool_name_cmp(const void *a, const void *b)
 {
-    return str_cmp(((const struct pool_entry *)a)->pool->name,
-                   ((const struct pool_entry *)b)->pool->name);
+    return osw_str_cmp(((const struct pool_entry *)a)->pool->name,
+                       ((const struct pool_entry *)b)->pool->name);
 }
 
 void osw_cluster_unref(struct osw_cluster *c)
@@ -175,9 +152,9 @@ struct osw_cluster *osw_cluster_ref(struct osw_cluster *c)
 static int label_cmp(const void *pa, const void *pb)
 {
     const struct label_ref *a = pa, *b = pb;
-    int c = str_cmp(a->key, b->key);
+    int c = osw_str_cmp(a->key, b->key);
     if (c == 0)
-        c = str_cmp(a->value, b->value);
+        c = osw_str_cmp(a->value, b->value);
     return c != 0 ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
 }
 
@@ -193,9 +170,9 @@ static size_t label_lower(const struct osw_cluster *c, struct osw_str key, struc
     size_t lo = 0, hi = c->nlabels;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = str_cmp(c->labels[mid].key, key);
+        int r = osw_str_cmp(c->labels[mid].key, key);
         if (r == 0)
-            r = str_cmp(c->labels[mid].value, value);
+            r = osw_str_cmp(c->labels[mid].value, value);
         if (r < 0)
             lo = mid + 1;
         else
@@ -206,14 +183,8 @@ static size_t label_lower(const struct osw_cluster *c, struct osw_str key, struc
 
 static bool push_idx(uint32_t **out, size_t *n, size_t *cap, uint32_t v)
 {
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        uint32_t *p = realloc(*out, ncap * sizeof(*p));
-        if (!p)
-            return false;
-        *out = p;
-        *cap = ncap;
-    }
+    if (!osw_grow(out, cap, *n, sizeof(**out), 16))
+        return false;
     (*out)[(*n)++] = v;
     return true;
 }
@@ -410,7 +381,7 @@ static const struct pool_entry *pool_entry(const struct osw_cluster *c, struct o
     size_t lo = 0, hi = c ? c->npools : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = str_cmp(c->pools[mid].pool->name, name);
+        int r = osw_str_cmp(c->pools[mid].pool->name, name);
         if (r == 0)
             return &c->pools[mid];
         if (r < 0)
@@ -469,7 +440,7 @@ const struct osw_mc *osw_cluster_mc_find(const struct osw_cluster *c, struct osw
     size_t lo = 0, hi = c ? c->nmcs : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int r = str_cmp(c->by_name[mid]->name, name);
+        int r = osw_str_cmp(c->by_name[mid]->name, name);
         if (r == 0)
             return c->by_name[mid];
         if (r < 0)

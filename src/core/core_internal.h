@@ -148,4 +148,12 @@ enum osw_err osw_runc_deny(const struct osw_runc_judged *j, struct osw_decision 
 enum osw_err osw_runc_warn(const struct osw_runc_judged *j, struct osw_decision *d,
                            bool newly_only);
 
+/* Returns from the enclosing function with the error of `x`, if any. */
+#define OSW_TRY(x)                                                                                 \
+    do {                                                                                           \
+        enum osw_err err_ = (x);                                                                   \
+        if (err_ != OSW_OK)                                                                        \
+            return err_;                                                                           \
+    } while (0)
+
 #endif /* OSW_CORE_INTERNAL_H */

@@ -20,17 +20,6 @@ static bool is_token(unsigned char c)
     return strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The characters the lexer lets through in percent-encoded data (RFC 2396
  * uric, with `%` checked later by the unescaper). */
 static bool is_url_char(unsigned char c)
@@ -47,7 +36,7 @@ static bool escapes_valid(const unsigned char *s, size_t from, size_t to)
     for (size_t i = from; i < to; i++) {
         if (s[i] != '%')
             continue;
-        if (to - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+        if (to - i < 3 || osw_hex_digit(s[i + 1]) < 0 || osw_hex_digit(s[i + 2]) < 0)
             return false;
         i += 2;
     }
@@ -147,9 +136,9 @@ static enum osw_err decode_percent(const unsigned char *s, size_t len, size_t ma
         if (!is_url_char(c))
             return OSW_EINVAL;
         if (c == '%') {
-            if (len - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+            if (len - i < 3 || osw_hex_digit(s[i + 1]) < 0 || osw_hex_digit(s[i + 2]) < 0)
                 return OSW_EINVAL;
-            c = (unsigned char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            c = (unsigned char)(osw_hex_digit(s[i + 1]) * 16 + osw_hex_digit(s[i + 2]));
             i += 2;
         }
         enum osw_err err = put(out, max, &c, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "osw/cluster.h"
+#include "osw/buf.h"
 
 #include "core_internal.h"
 
@@ -34,14 +35,8 @@ enum osw_err osw_runc_judged_add(struct osw_runc_judged *j, struct osw_str pool,
     /* A pool false on both sides can neither be denied nor warned. */
     if (before == OSW_TRI_FALSE && after == OSW_TRI_FALSE)
         return OSW_OK;
-    if (j->n == j->cap) {
-        size_t ncap = j->cap ? j->cap * 2 : 8;
-        struct osw_runc_pool *v = realloc(j->v, ncap * sizeof(*v));
-        if (!v)
-            return OSW_ENOMEM;
-        j->v = v;
-        j->cap = ncap;
-    }
+    if (!osw_grow(&j->v, &j->cap, j->n, sizeof(*j->v), 8))
+        return OSW_ENOMEM;
     j->v[j->n++] = (struct osw_runc_pool){pool, before, after};
     return OSW_OK;
 }

@@ -28,18 +28,9 @@ struct osw_selector {
     size_t used, cap;
 };
 
-static int str_cmp(struct osw_str a, struct osw_str b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
-    if (c != 0)
-        return c;
-    return a.len < b.len ? -1 : a.len > b.len;
-}
-
 static int label_cmp(const void *a, const void *b)
 {
-    return str_cmp(((const struct osw_label *)a)->key, ((const struct osw_label *)b)->key);
+    return osw_str_cmp(((const struct osw_label *)a)->key, ((const struct osw_label *)b)->key);
 }
 
 static struct osw_str jstr(const json_t *v)
@@ -102,7 +93,7 @@ const struct osw_str *osw_labels_get(const struct osw_labels *l, struct osw_str 
     size_t lo = 0, hi = l->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = str_cmp(l->items[mid].key, key);
+        int c = osw_str_cmp(l->items[mid].key, key);
         if (c == 0)
             return &l->items[mid].value;
         if (c < 0)
@@ -136,19 +127,19 @@ static struct osw_str keep(struct osw_selector *s, struct osw_str v)
 
 static int value_cmp(const void *a, const void *b)
 {
-    return str_cmp(*(const struct osw_str *)a, *(const struct osw_str *)b);
+    return osw_str_cmp(*(const struct osw_str *)a, *(const struct osw_str *)b);
 }
 
 static int req_cmp(const void *pa, const void *pb)
 {
     const struct req *a = pa, *b = pb;
-    int c = str_cmp(a->key, b->key);
+    int c = osw_str_cmp(a->key, b->key);
     if (c != 0)
         return c;
     if (a->op != b->op)
         return a->op < b->op ? -1 : 1;
     for (size_t i = 0; i < a->nvalues && i < b->nvalues; i++) {
-        c = str_cmp(a->values[i], b->values[i]);
+        c = osw_str_cmp(a->values[i], b->values[i]);
         if (c != 0)
             return c;
     }

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "core/toml_scan.h"
+#include "osw/buf.h"
+#include "core_internal.h"
 #include "osw/toml.h"
 
 enum kind { K_VALUE, K_STRING, K_TABLE, K_AOT };
@@ -59,13 +61,6 @@ struct parser {
     unsigned section, depth;
     const char *want; /* last key of the lookup: string values kept */
 };
-
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        enum osw_err err_ = (x);                                                                   \
-        if (err_ != OSW_OK)                                                                        \
-            return err_;                                                                           \
-    } while (0)
 
 /* ---- memory: one arena per document, one hash of (parent, key) -------- */
 
@@ -167,7 +162,7 @@ static enum osw_err new_child(struct parser *p, struct node *parent, struct seg 
         parent->last = n;
     }
     if (k.ptr && parent)
-        TRY(hash_insert(p, n));
+        OSW_TRY(hash_insert(p, n));
     *out = n;
     return OSW_OK;
 }
@@ -191,14 +186,8 @@ static bool ci_eq(const char *k, size_t n, const char *c)
 
 static enum osw_err push_seg(struct parser *p, const char *ptr, size_t len)
 {
-    if (p->nsegs == p->capsegs) {
-        size_t nc = p->capsegs ? p->capsegs * 2 : 8;
-        struct seg *ns = realloc(p->segs, nc * sizeof(*ns));
-        if (!ns)
-            return OSW_ENOMEM;
-        p->segs = ns;
-        p->capsegs = nc;
-    }
+    if (!osw_grow(&p->segs, &p->capsegs, p->nsegs, sizeof(*p->segs), 8))
+        return OSW_ENOMEM;
     p->segs[p->nsegs++] = (struct seg){ptr, len};
     return OSW_OK;
 }
@@ -216,10 +205,10 @@ static enum osw_err parse_key(struct parser *p)
             size_t start = p->sc.pos;
             while (p->sc.pos < p->sc.len && osw_tomlscan_is_bare(p->sc.s[p->sc.pos]))
                 p->sc.pos++;
-            TRY(push_seg(p, (const char *)p->sc.s + start, p->sc.pos - start));
+            OSW_TRY(push_seg(p, (const char *)p->sc.s + start, p->sc.pos - start));
         } else if (c == '"' || c == '\'') {
             size_t start = p->sc.pos;
-            TRY(osw_tomlscan_string(&p->sc));
+            OSW_TRY(osw_tomlscan_string(&p->sc));
             /* A key is a one-line string: `"""` would read as "" then ". */
             if (p->sc.s[start + 1] == c && p->sc.pos - start > 2)
                 return OSW_EINVAL;
@@ -228,7 +217,7 @@ static enum osw_err parse_key(struct parser *p)
                 return OSW_ENOMEM;
             if (p->sc.scratch.len)
                 memcpy(k, p->sc.scratch.data, p->sc.scratch.len);
-            TRY(push_seg(p, k, p->sc.scratch.len));
+            OSW_TRY(push_seg(p, k, p->sc.scratch.len));
         } else {
             return OSW_EINVAL;
         }
@@ -245,11 +234,11 @@ static enum osw_err parse_array(struct parser *p)
 {
     p->sc.pos++;
     for (;;) {
-        TRY(osw_tomlscan_array_space(&p->sc));
+        OSW_TRY(osw_tomlscan_array_space(&p->sc));
         if (osw_tomlscan_at(&p->sc, ']'))
             break;
-        TRY(parse_value(p, NULL));
-        TRY(osw_tomlscan_array_space(&p->sc));
+        OSW_TRY(parse_value(p, NULL));
+        OSW_TRY(osw_tomlscan_array_space(&p->sc));
         if (osw_tomlscan_at(&p->sc, ','))
             p->sc.pos++;
         else if (osw_tomlscan_at(&p->sc, ']'))
@@ -265,7 +254,7 @@ static enum osw_err parse_array(struct parser *p)
  * only meet tables made within the same braces. */
 static enum osw_err inline_keyval(struct parser *p, struct node *t)
 {
-    TRY(parse_key(p));
+    OSW_TRY(parse_key(p));
     if (!osw_tomlscan_at(&p->sc, '='))
         return OSW_EINVAL;
     p->sc.pos++;
@@ -274,13 +263,13 @@ static enum osw_err inline_keyval(struct parser *p, struct node *t)
     for (size_t i = 0; i + 1 < p->nsegs; i++, cur = n) {
         n = lookup(p, cur, p->segs[i]);
         if (!n)
-            TRY(new_child(p, cur, p->segs[i], K_TABLE, &n));
+            OSW_TRY(new_child(p, cur, p->segs[i], K_TABLE, &n));
         else if (n->kind != K_TABLE || (n->flags & F_FROZEN))
             return OSW_EINVAL;
     }
     if (lookup(p, cur, p->segs[p->nsegs - 1]))
         return OSW_EINVAL;
-    TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_VALUE, &n));
+    OSW_TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_VALUE, &n));
     return parse_value(p, n);
 }
 
@@ -293,7 +282,7 @@ static enum osw_err parse_inline(struct parser *p, struct node *t)
         return OSW_OK;
     }
     for (;;) {
-        TRY(inline_keyval(p, t));
+        OSW_TRY(inline_keyval(p, t));
         osw_tomlscan_skip_ws(&p->sc);
         if (osw_tomlscan_at(&p->sc, '}'))
             break;
@@ -312,7 +301,7 @@ static enum osw_err parse_value(struct parser *p, struct node *node)
         return OSW_EINVAL;
     unsigned char c = p->sc.s[p->sc.pos];
     if (c == '"' || c == '\'') {
-        TRY(osw_tomlscan_string(&p->sc));
+        OSW_TRY(osw_tomlscan_string(&p->sc));
         if (node) {
             node->kind = K_STRING;
             if (p->want && ci_eq(node->key, node->klen, p->want)) {
@@ -338,7 +327,7 @@ static enum osw_err parse_value(struct parser *p, struct node *node)
         /* An inline table in an array has no key: an orphan node holds its
          * keys so that duplicates are still found. */
         if (!node)
-            TRY(new_child(p, NULL, (struct seg){NULL, 0}, K_TABLE, &node));
+            OSW_TRY(new_child(p, NULL, (struct seg){NULL, 0}, K_TABLE, &node));
         node->kind = K_TABLE;
         err = parse_inline(p, node);
         node->flags |= F_FROZEN;
@@ -352,7 +341,7 @@ static enum osw_err parse_value(struct parser *p, struct node *node)
  * under an earlier header, is closed to them. */
 static enum osw_err keyval(struct parser *p)
 {
-    TRY(parse_key(p));
+    OSW_TRY(parse_key(p));
     if (!osw_tomlscan_at(&p->sc, '='))
         return OSW_EINVAL;
     p->sc.pos++;
@@ -361,7 +350,7 @@ static enum osw_err keyval(struct parser *p)
     for (size_t i = 0; i + 1 < p->nsegs; i++, cur = n) {
         n = lookup(p, cur, p->segs[i]);
         if (!n) {
-            TRY(new_child(p, cur, p->segs[i], K_TABLE, &n));
+            OSW_TRY(new_child(p, cur, p->segs[i], K_TABLE, &n));
         } else if (n->kind != K_TABLE || (n->flags & (F_FROZEN | F_EXPLICIT)) ||
                    ((n->flags & F_DOTTED) && n->section != p->section)) {
             return OSW_EINVAL;
@@ -371,8 +360,8 @@ static enum osw_err keyval(struct parser *p)
     }
     if (lookup(p, cur, p->segs[p->nsegs - 1]))
         return OSW_EINVAL;
-    TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_VALUE, &n));
-    TRY(parse_value(p, n));
+    OSW_TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_VALUE, &n));
+    OSW_TRY(parse_value(p, n));
     return osw_tomlscan_eol(&p->sc);
 }
 
@@ -381,7 +370,7 @@ static enum osw_err header(struct parser *p)
 {
     bool aot = p->sc.len - p->sc.pos > 1 && p->sc.s[p->sc.pos + 1] == '[';
     p->sc.pos += aot ? 2 : 1;
-    TRY(parse_key(p));
+    OSW_TRY(parse_key(p));
     if (!osw_tomlscan_at(&p->sc, ']') ||
         (aot && (p->sc.len - p->sc.pos < 2 || p->sc.s[p->sc.pos + 1] != ']')))
         return OSW_EINVAL;
@@ -391,7 +380,7 @@ static enum osw_err header(struct parser *p)
     for (size_t i = 0; i + 1 < p->nsegs; i++, cur = n) {
         n = lookup(p, cur, p->segs[i]);
         if (!n)
-            TRY(new_child(p, cur, p->segs[i], K_TABLE, &n));
+            OSW_TRY(new_child(p, cur, p->segs[i], K_TABLE, &n));
         else if (n->kind == K_AOT)
             n = n->last; /* a sub-table of the latest element */
         else if (n->kind != K_TABLE || (n->flags & F_FROZEN))
@@ -400,17 +389,17 @@ static enum osw_err header(struct parser *p)
     n = lookup(p, cur, p->segs[p->nsegs - 1]);
     if (!aot) {
         if (!n)
-            TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_TABLE, &n));
+            OSW_TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_TABLE, &n));
         else if (n->kind != K_TABLE || (n->flags & (F_EXPLICIT | F_FROZEN | F_DOTTED)))
             return OSW_EINVAL;
         n->flags |= F_EXPLICIT;
         p->cur = n;
     } else {
         if (!n)
-            TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_AOT, &n));
+            OSW_TRY(new_child(p, cur, p->segs[p->nsegs - 1], K_AOT, &n));
         else if (n->kind != K_AOT)
             return OSW_EINVAL;
-        TRY(new_child(p, n, (struct seg){NULL, 0}, K_TABLE, &p->cur));
+        OSW_TRY(new_child(p, n, (struct seg){NULL, 0}, K_TABLE, &p->cur));
     }
     return osw_tomlscan_eol(&p->sc);
 }
@@ -429,11 +418,11 @@ static enum osw_err parse_document(struct parser *p)
             return OSW_OK;
         unsigned char c = p->sc.s[p->sc.pos];
         if (c == '#' || c == '\n' || c == '\r')
-            TRY(osw_tomlscan_eol(&p->sc));
+            OSW_TRY(osw_tomlscan_eol(&p->sc));
         else if (c == '[')
-            TRY(header(p));
+            OSW_TRY(header(p));
         else
-            TRY(keyval(p));
+            OSW_TRY(keyval(p));
     }
 }
 
@@ -449,7 +438,7 @@ static enum osw_err collect(const struct node *t, const char *const *path, size_
             if (n->kind != K_TABLE)
                 *found = OSW_TOML_UNDECODABLE;
             else
-                TRY(collect(n, path + 1, npath - 1, found, value));
+                OSW_TRY(collect(n, path + 1, npath - 1, found, value));
         } else if (n->kind != K_STRING) {
             *found = OSW_TOML_UNDECODABLE;
         } else if (*found == OSW_TOML_STRING) {
@@ -457,7 +446,7 @@ static enum osw_err collect(const struct node *t, const char *const *path, size_
                 *found = OSW_TOML_UNDECODABLE;
         } else {
             *found = OSW_TOML_STRING;
-            TRY(osw_buf_append(value, n->str ? n->str : "", n->slen));
+            OSW_TRY(osw_buf_append(value, n->str ? n->str : "", n->slen));
         }
     }
     return OSW_OK;

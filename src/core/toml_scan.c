@@ -12,13 +12,7 @@
 #include <string.h>
 
 #include "core/toml_scan.h"
-
-#define TRY(x)                                                                                     \
-    do {                                                                                           \
-        enum osw_err err_ = (x);                                                                   \
-        if (err_ != OSW_OK)                                                                        \
-            return err_;                                                                           \
-    } while (0)
+#include "core_internal.h"
 
 /* ---- characters ---------------------------------------------------------- */
 
@@ -83,7 +77,7 @@ enum osw_err osw_tomlscan_eol(struct osw_tomlscan *p)
 {
     osw_tomlscan_skip_ws(p);
     if (osw_tomlscan_at(p, '#'))
-        TRY(osw_tomlscan_comment(p));
+        OSW_TRY(osw_tomlscan_comment(p));
     if (p->pos >= p->len)
         return OSW_OK;
     size_t nl = osw_tomlscan_newline(p, p->pos);
@@ -99,7 +93,7 @@ enum osw_err osw_tomlscan_array_space(struct osw_tomlscan *p)
     for (;;) {
         osw_tomlscan_skip_ws(p);
         if (osw_tomlscan_at(p, '#'))
-            TRY(osw_tomlscan_comment(p));
+            OSW_TRY(osw_tomlscan_comment(p));
         size_t nl = osw_tomlscan_newline(p, p->pos);
         if (!nl)
             return OSW_OK;
@@ -112,17 +106,6 @@ enum osw_err osw_tomlscan_array_space(struct osw_tomlscan *p)
 static enum osw_err flush(struct osw_tomlscan *p, size_t from, size_t to)
 {
     return to > from ? osw_buf_append(&p->scratch, p->s + from, to - from) : OSW_OK;
-}
-
-static int hexval(unsigned char c)
-{
-    if (osw_tomlscan_is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static enum osw_err put_utf8(struct osw_tomlscan *p, uint32_t cp)
@@ -169,7 +152,7 @@ static enum osw_err escape(struct osw_tomlscan *p)
         return OSW_EINVAL;
     uint32_t cp = 0;
     for (size_t i = 0; i < n; i++) {
-        int v = hexval(p->s[p->pos + 2 + i]);
+        int v = osw_hex_digit(p->s[p->pos + 2 + i]);
         if (v < 0)
             return OSW_EINVAL;
         cp = cp << 4 | (uint32_t)v;
@@ -213,7 +196,7 @@ enum osw_err osw_tomlscan_string(struct osw_tomlscan *p)
             return OSW_EINVAL;
         unsigned char c = p->s[p->pos];
         if (c == q && !ml) {
-            TRY(flush(p, run, p->pos));
+            OSW_TRY(flush(p, run, p->pos));
             p->pos++;
             return OSW_OK;
         }
@@ -228,7 +211,7 @@ enum osw_err osw_tomlscan_string(struct osw_tomlscan *p)
             continue;
         }
         if (c == '\\' && q == '"') {
-            TRY(flush(p, run, p->pos));
+            OSW_TRY(flush(p, run, p->pos));
             size_t j = p->pos + 1;
             while (j < p->len && osw_tomlscan_is_ws(p->s[j]))
                 j++;
@@ -239,7 +222,7 @@ enum osw_err osw_tomlscan_string(struct osw_tomlscan *p)
                        (osw_tomlscan_is_ws(p->s[p->pos]) || osw_tomlscan_newline(p, p->pos)))
                     p->pos += osw_tomlscan_newline(p, p->pos) ? osw_tomlscan_newline(p, p->pos) : 1;
             } else {
-                TRY(escape(p));
+                OSW_TRY(escape(p));
             }
             run = p->pos;
             continue;
@@ -262,7 +245,7 @@ static bool digit_run(const unsigned char *t, size_t n, size_t *i, int base)
     bool need = true;
     size_t k = *i;
     for (; k < n; k++) {
-        int v = t[k] == '_' ? -2 : hexval(t[k]);
+        int v = t[k] == '_' ? -2 : osw_hex_digit(t[k]);
         if (v == -2 && !need) {
             need = true;
             continue;
@@ -341,7 +324,7 @@ static bool prefixed_in_range(const unsigned char *t, size_t n, unsigned shift)
             continue;
         if (v > (UINT64_MAX >> shift))
             return false;
-        v = v << shift | (uint64_t)hexval(t[i]);
+        v = v << shift | (uint64_t)osw_hex_digit(t[i]);
     }
     return v <= (uint64_t)INT64_MAX;
 }

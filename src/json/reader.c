@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "osw/jalloc.h"
+#include "osw/buf.h"
 #include "osw/objtree.h"
 #include "json/scan.h"
 #include "osw/review.h"
@@ -377,15 +378,9 @@ static bool read_file_entry(struct reader *r, bool *keep)
 
 static bool keep_entry(struct reader *r, struct config_slices *c, struct slice sl)
 {
-    if (c->nkept == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        struct slice *k = cap <= SIZE_MAX / sizeof(*k) ? realloc(c->kept, cap * sizeof(*k)) : NULL;
-        if (!k) {
-            r->nomem = true;
-            return false;
-        }
-        c->kept = k;
-        c->cap = cap;
+    if (!osw_grow(&c->kept, &c->cap, c->nkept, sizeof(*c->kept), 8)) {
+        r->nomem = true;
+        return false;
     }
     c->kept[c->nkept++] = sl;
     return true;

@@ -13,6 +13,7 @@
  * serialises the two reflector threads.
  */
 #include "source/cluster_cache.h"
+#include "osw/buf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -77,13 +78,6 @@ static void set_free(enum side_kind k, struct set *s)
     memset(s, 0, sizeof(*s));
 }
 
-static int str_cmp(struct osw_str a, struct osw_str b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
-    return c != 0 ? c : (a.len < b.len ? -1 : a.len > b.len);
-}
-
 /* Index of `name` in the sorted set, or where it would go (`*found`). */
 static size_t set_find(enum side_kind k, const struct set *s, struct osw_str name, bool *found)
 {
@@ -91,7 +85,7 @@ static size_t set_find(enum side_kind k, const struct set *s, struct osw_str nam
     *found = false;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = str_cmp(name_of(k, s->items[mid]), name);
+        int c = osw_str_cmp(name_of(k, s->items[mid]), name);
         if (c == 0) {
             *found = true;
             return mid;
@@ -114,15 +108,9 @@ static bool set_put(enum side_kind k, struct set *s, void *item)
         s->items[i] = item;
         return true;
     }
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 64;
-        void **p = realloc(s->items, ncap * sizeof(*p));
-        if (!p) {
-            item_unref(k, item);
-            return false;
-        }
-        s->items = p;
-        s->cap = ncap;
+    if (!osw_grow(&s->items, &s->cap, s->n, sizeof(*s->items), 64)) {
+        item_unref(k, item);
+        return false;
     }
     memmove(&s->items[i + 1], &s->items[i], (s->n - i) * sizeof(*s->items));
     s->items[i] = item;

@@ -182,10 +182,64 @@ static void test_buf_growth_and_steal(void **state)
     osw_buf_free(NULL);
 }
 
+/* osw_str_cmp: byte order, a shorter prefix first, empty and NULL slices. */
+static void test_str_cmp(void **state)
+{
+    (void)state;
+    assert_int_equal(osw_str_cmp(OSW_STR_LIT("abc"), OSW_STR_LIT("abc")), 0);
+    assert_true(osw_str_cmp(OSW_STR_LIT("ab"), OSW_STR_LIT("abc")) < 0);
+    assert_true(osw_str_cmp(OSW_STR_LIT("abd"), OSW_STR_LIT("abc")) > 0);
+    assert_true(osw_str_cmp(OSW_STR_LIT("a\xff"), OSW_STR_LIT("a\x01")) > 0); /* unsigned */
+    assert_int_equal(osw_str_cmp(OSW_STR_NULL, OSW_STR_LIT("")), 0);
+    assert_true(osw_str_cmp(OSW_STR_NULL, OSW_STR_LIT("a")) < 0);
+}
+
+static void test_hex_digit(void **state)
+{
+    (void)state;
+    const char *digits = "0123456789abcdefABCDEF";
+    const int want[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                        11, 12, 13, 14, 15, 10, 11, 12, 13, 14, 15};
+    for (size_t i = 0; digits[i]; i++)
+        assert_int_equal(osw_hex_digit((unsigned char)digits[i]), want[i]);
+    const char *bad = "gG/:@`xz \xff";
+    for (size_t i = 0; bad[i]; i++)
+        assert_int_equal(osw_hex_digit((unsigned char)bad[i]), -1);
+}
+
+/* osw_grow: room for element n, doubling from `first`; false (array kept)
+ * on overflow. */
+static void test_grow(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    assert_true(osw_grow(&v, &cap, 0, sizeof(*v), 4));
+    assert_int_equal(cap, 4);
+    for (int i = 0; i < 4; i++)
+        v[i] = i;
+    assert_true(osw_grow(&v, &cap, 3, sizeof(*v), 4)); /* room already */
+    assert_int_equal(cap, 4);
+    assert_true(osw_grow(&v, &cap, 4, sizeof(*v), 4));
+    assert_int_equal(cap, 8);
+    assert_int_equal(v[3], 3);                           /* kept across the move */
+    assert_true(osw_grow(&v, &cap, 100, sizeof(*v), 4)); /* doubling is not enough */
+    assert_int_equal(cap, 101);
+    int *keep = v;
+    size_t big = SIZE_MAX / 2;
+    assert_false(osw_grow(&v, &big, SIZE_MAX / 2, sizeof(*v), 4)); /* would overflow */
+    assert_ptr_equal(v, keep);
+    assert_false(osw_grow(&v, &cap, cap, 0, 4)); /* no element size */
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns1123),
+        cmocka_unit_test(test_str_cmp),
+        cmocka_unit_test(test_hex_digit),
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_digest_image_matches_regex),
         cmocka_unit_test(test_json_string_roundtrip),
         cmocka_unit_test(test_base64_matches_libcrypto),
