@@ -31,7 +31,8 @@ struct request {
     struct timespec t0;            /* first handler call */
     unsigned status;               /* error decided before the body; 0: none */
     const char *reason;            /* its static one-line reason */
-    bool close;                    /* answer with Connection: close (413) */
+    bool close;                    /* answer with Connection: close (413, unframed) */
+    bool unframed;                 /* the body's end is unknown: answered at once, then closed */
     bool discard;                  /* drop body bytes instead of buffering them */
     bool counted;                  /* the in-flight gauge was incremented */
     bool reported;                 /* requests_total has this request */
@@ -172,9 +173,11 @@ static enum MHD_Result clen_header(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* The checks that need only the request line and headers, in the contract's
- * order, after the framing: two Content-Length headers that disagree leave
- * the body's end unknown (RFC 9112 section 6.3), so nothing on that
- * connection can be trusted any more: 400, then close. */
+ * order: path, method, then the framing, content type and size. A framing
+ * the server cannot follow (an unsupported Transfer-Encoding, or two
+ * Content-Length headers that disagree, RFC 9112 section 6.3) leaves the
+ * body's end unknown, so whatever the answer the connection is closed after
+ * it: nothing more on it can be trusted. */
 static void classify(struct osw_server *srv, struct request *rq, struct MHD_Connection *conn,
                      const char *method)
 {
@@ -183,22 +186,23 @@ static void classify(struct osw_server *srv, struct request *rq, struct MHD_Conn
     struct clen_scan cs = {NULL, false, NULL};
 
     (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, clen_header, &cs);
-    if (cs.te != NULL && strcasecmp(cs.te, "chunked") != 0) {
-        fail(srv, rq, MHD_HTTP_NOT_IMPLEMENTED, "unsupported Transfer-Encoding\n");
-        rq->close = true;
-        return;
-    }
-    if (cs.differ) {
-        fail(srv, rq, MHD_HTTP_BAD_REQUEST, "conflicting Content-Length headers\n");
-        rq->close = true;
-        return;
-    }
+    bool bad_te = cs.te != NULL && strcasecmp(cs.te, "chunked") != 0;
+    rq->unframed = bad_te || cs.differ;
+    rq->close = rq->unframed;
     if (rq->route == NULL) {
         fail(srv, rq, MHD_HTTP_NOT_FOUND, "not found\n");
         return;
     }
     if (!osw_route_method_allowed(rq->route, method)) {
         fail(srv, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+        return;
+    }
+    if (bad_te) {
+        fail(srv, rq, MHD_HTTP_NOT_IMPLEMENTED, "unsupported Transfer-Encoding\n");
+        return;
+    }
+    if (cs.differ) {
+        fail(srv, rq, MHD_HTTP_BAD_REQUEST, "conflicting Content-Length headers\n");
         return;
     }
     if (!rq->route->post) {
@@ -596,7 +600,8 @@ static enum MHD_Result access_on(struct osw_server *srv, enum osw_listener liste
          * that may be queued early, since it closes the connection anyway. */
         if (rq->status == MHD_HTTP_CONTENT_TOO_LARGE && expects_continue(conn))
             return answer_error(srv, conn, rq, url, method);
-        if (rq->status == MHD_HTTP_NOT_IMPLEMENTED)
+        /* A body whose end is unknown cannot be waited for: answer now. */
+        if (rq->unframed)
             return answer_error(srv, conn, rq, url, method);
         return MHD_YES;
     }

@@ -423,6 +423,29 @@ class BodyBudget(FreshClient, h.ServerTestCase):
         finally:
             c.close()
 
+    def test_path_and_method_come_before_framing(self):
+        """CONTRACT.md checks path, then method, then the rest: an unknown
+        path or a wrong method with a framing the server cannot follow is
+        answered 404 / 405, and the connection is still closed after it."""
+        cases = [
+            ("POST", "/nope", [("Transfer-Encoding", "gzip")], 404),
+            ("GET", "/validate", [("Transfer-Encoding", "gzip")], 405),
+            ("POST", "/nope", [("Content-Length", "2"), ("Content-Length", "3")], 404),
+            ("PUT", "/mutate", [("Content-Length", "2"), ("Content-Length", "3")], 405),
+        ]
+        for method, path, headers, status in cases:
+            c = self.srv.raw()
+            try:
+                c.send(h.http_request(method, path, b"",
+                                      [("Content-Type", "application/json")] + headers) +
+                       b"2\r\n{}\r\n0\r\n\r\n")
+                r = c.read_response(timeout=h.t(2))
+                self.assertEqual(r.status, status, "%s %s %s: %r" % (method, path, headers, r))
+                self.assertTrue(c.closed_within(h.t(2)),
+                                "%s %s: connection left open" % (method, path))
+            finally:
+                c.close()
+
     def test_unsupported_transfer_encoding(self):
         """libmicrohttpd left a Transfer-Encoding other than chunked without
         an answer; the webhook refuses it (RFC 9112: 501) and closes."""
