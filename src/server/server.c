@@ -420,8 +420,24 @@ static void make_room(struct osw_server *srv)
         (void)close_idle(srv, n + 1 - high);
 }
 
-/* Drops the requests past OSW_SERVER_REQUEST_DEADLINE_MS (a body dribbled
- * or stalled, an answer nobody reads). */
+/* Whether `c` is past its deadline: a request still in progress
+ * OSW_SERVER_REQUEST_DEADLINE_MS after it began (a body dribbled or
+ * stalled, an answer nobody reads), or no request begun within
+ * OSW_SERVER_FIRST_REQUEST_MS of the connection's start, or the keep-alive
+ * timeout after its last answer (headers dribbled). */
+static bool past_deadline(const struct osw_server_conn *c, long long now)
+{
+    long long since = atomic_load_explicit(&c->req_since_ms, memory_order_relaxed);
+    if (since != 0)
+        return now - since >= OSW_SERVER_REQUEST_DEADLINE_MS;
+    long long idle = atomic_load_explicit(&c->idle_since_ms, memory_order_relaxed);
+    long long bound = atomic_load_explicit(&c->served, memory_order_relaxed)
+                          ? (long long)OSW_SERVER_KEEPALIVE_TIMEOUT_S * 1000
+                          : OSW_SERVER_FIRST_REQUEST_MS;
+    return now - idle >= bound;
+}
+
+/* Closes the connections past their deadline (see past_deadline). */
 static void sweep_deadline(struct osw_server *srv)
 {
     long long now = now_ms();
@@ -429,8 +445,7 @@ static void sweep_deadline(struct osw_server *srv)
 
     pthread_mutex_lock(&srv->conns_mu);
     for (struct osw_server_conn *c = srv->conns; c != NULL; c = c->next) {
-        long long since = atomic_load_explicit(&c->req_since_ms, memory_order_relaxed);
-        if (!c->closing && since != 0 && now - since >= OSW_SERVER_REQUEST_DEADLINE_MS) {
+        if (!c->closing && past_deadline(c, now)) {
             conn_close_locked(c);
             n++;
         }
@@ -438,8 +453,10 @@ static void sweep_deadline(struct osw_server *srv)
     pthread_mutex_unlock(&srv->conns_mu);
     if (n > 0)
         osw_log_printf(srv->deps.log, OSW_LOG_DEBUG,
-                       "closed %ld connections whose request was still in progress after %d s", n,
-                       OSW_SERVER_REQUEST_DEADLINE_MS / 1000);
+                       "closed %ld connections past their deadline (request in progress %d s, "
+                       "none begun %d s after opening)",
+                       n, OSW_SERVER_REQUEST_DEADLINE_MS / 1000,
+                       OSW_SERVER_FIRST_REQUEST_MS / 1000);
 }
 
 /* Handshake messages after they are processed: the client's Finished means

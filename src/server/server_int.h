@@ -45,6 +45,13 @@
  * second by the acceptor. */
 #define OSW_SERVER_REQUEST_DEADLINE_MS 30000
 
+/* A connection that has not completed a request's headers this long after
+ * it opened (or, once it served one, the keep-alive timeout after its last
+ * answer) is closed whatever bytes trickle in: libmicrohttpd's own timeout
+ * counts inactivity, so a client sending a header byte a second would keep
+ * its slot for ever. A real client sends its headers at once. */
+#define OSW_SERVER_FIRST_REQUEST_MS 10000
+
 /* A body still arriving this long after its request began is "stalled" for
  * the body budget: the API server writes a whole request at once. */
 #define OSW_SERVER_STALLED_MS 1000

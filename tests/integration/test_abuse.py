@@ -136,6 +136,34 @@ class Abuse(FreshClient, h.ServerTestCase):
                     s[0].close()
         self.assertEqual(self.srv.get("/healthz").status, 200)
 
+    def test_header_dribbler_closed(self):
+        """CONTRACT.md: stalled connections are closed after a timeout. A
+        client that sends its headers one byte a second keeps resetting
+        libmicrohttpd's inactivity timer; the server still closes it once no
+        request has begun 10 s after the connection opened."""
+        req = h.http_request("GET", "/healthz", b"", [("X-Slow", "a" * 64)])
+        c = self.srv.raw(timeout=h.t(5))
+        t0 = time.monotonic()
+        closed_at = None
+        try:
+            for i in range(len(req) - 4):  # never the blank line that ends them
+                try:
+                    c.sock.sendall(req[i:i + 1])
+                except (OSError, ssl.SSLError):
+                    closed_at = time.monotonic() - t0
+                    break
+                if c.closed_within(1.0):
+                    closed_at = time.monotonic() - t0
+                    break
+                if time.monotonic() - t0 > 30:
+                    break
+        finally:
+            c.close()
+        self.assertIsNotNone(closed_at, "a header dribbler kept its connection past 30 s")
+        self.assertGreaterEqual(closed_at, 9.0)
+        self.assertLessEqual(closed_at, 10.0 + h.t(3))
+        self.assertEqual(self.srv.get("/healthz").status, 200)
+
     def tcp_garbage_closed(self, data, what):
         s = socket.create_connection(("127.0.0.1", self.srv.port), 5)
         try:
