@@ -373,8 +373,10 @@ static enum osw_err mc_of(const json_t *tree, const char *path, struct osw_mc **
 /* Rule C mirrored for the MachineConfig `mc` (replacing `old`, or new): one
  * cause per cached pool it newly brings into conflict; otherwise `warn[i]`
  * is the MachineConfig winning the merge of cached pool i when that pool is
- * in conflict after the request (kept, or newly when exempt or when the
- * request clears osImageURL), for W-CONFLICT. */
+ * in conflict after the request and W-CONFLICT applies: kept (in conflict
+ * before too) or newly through an exempt request (CONTRACT.md Decision 3).
+ * A request that clears osImageURL is never denied, and a conflict it newly
+ * exposes is neither kept nor exempt: no warning. */
 static enum osw_err mc_rule_c(const struct osw_review *r, const struct osw_inputs *in,
                               const struct osw_mc *mc, const struct osw_mc *old,
                               struct osw_decision *d, const struct osw_mc **warn)
@@ -397,7 +399,7 @@ static enum osw_err mc_rule_c(const struct osw_review *r, const struct osw_input
             err = osw_decision_add_cause(d, "FieldValueForbidden", OSW_FIELD_URL,
                                          conflict_text(p->name, after->name));
             d->rules |= OSW_RULE_CONFLICT_DENIED;
-        } else if (is) {
+        } else if (is && (was || ex)) {
             warn[i] = after;
         }
     }
