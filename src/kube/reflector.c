@@ -304,14 +304,15 @@ static struct outcome list_path(struct osw_reflector *r, const char *path, bool 
     return oc;
 }
 
-/* Lists from the path in use, moving on to the next path on a 404. */
+/* Lists from the first path that is served (404: the next one). */
 static struct outcome list_all(struct osw_reflector *r)
 {
     struct outcome oc = {NULL, -1, false, false};
-    size_t start = r->path_idx;
 
-    for (size_t k = 0; k < r->npaths; k++) {
-        size_t idx = (start + k) % r->npaths;
+    /* Every list tries the preferred version first, so a cluster that
+     * serves it again is followed back (CONTRACT.md: falling back to
+     * v1alpha1 when v1 is not served). */
+    for (size_t idx = 0; idx < r->npaths; idx++) {
         bool not_found = false;
         oc = list_path(r, r->paths[idx], &not_found);
         if (stopping(r) || !not_found) {
@@ -501,20 +502,25 @@ static void *reflector_main(void *arg)
         if (stopping(r))
             break;
         if (oc.not_served) {
+            bool optional = r->sink->not_served != NULL;
             if (!r->not_served_logged) {
-                osw_log_write(
-                    r->log, OSW_LOG_WARN,
-                    "Kubernetes API does not serve this resource (every version's "
-                    "list answered 404); trying again later",
-                    (struct osw_log_field[]){OSW_LOGF_CSTR("resource", r->resource),
-                                             OSW_LOGF_INT("retry_ms", r->not_served_retry_ms)},
-                    2);
+                /* A required kind is retried with the backoff: no fixed wait. */
+                struct osw_log_field f[] = {OSW_LOGF_CSTR("resource", r->resource),
+                                            OSW_LOGF_INT("retry_ms", r->not_served_retry_ms)};
+                osw_log_write(r->log, OSW_LOG_WARN,
+                              "Kubernetes API does not serve this resource (every version's "
+                              "list answered 404); trying again later",
+                              f, optional ? 2 : 1);
                 r->not_served_logged = true;
             }
-            r->sink->not_served(r->sink_ctx);
-            osw_backoff_reset(&r->backoff);
-            sleep_ms(r, r->not_served_retry_ms);
-            continue;
+            if (!optional) {
+                oc.reason = "not_served"; /* a failure: the backoff below */
+            } else {
+                r->sink->not_served(r->sink_ctx);
+                osw_backoff_reset(&r->backoff);
+                sleep_ms(r, r->not_served_retry_ms);
+                continue;
+            }
         }
         if (oc.reason) {
             count_restart(r, oc.reason);

@@ -68,7 +68,10 @@ struct osw_reflector_sink_ops {
     void (*list_abort)(void *ctx);
     /* One watch event: ADDED, MODIFIED or DELETED. */
     void (*event)(void *ctx, enum osw_watch_type type, const json_t *obj);
-    /* Every path answered 404: the kind is not served (retried later). */
+    /* Every path answered 404: the kind is not served (retried after
+     * not_served_retry_ms). NULL: a kind that must be served (the
+     * OSImageStream); every path answering 404 is then a failure like any
+     * other, retried with the backoff and counted as a watch restart. */
     void (*not_served)(void *ctx);
     /* Optional (NULL: jansson parses each list element whole): decodes
      * one list element for list_item, as listpage.h's

@@ -140,15 +140,8 @@ static void on_event(void *ctx, enum osw_watch_type type, const json_t *obj)
         publish(ks, snap, "OSImageStream changed: new snapshot in use");
 }
 
-static void on_not_served(void *ctx)
-{
-    struct kube_source *ks = ctx;
-    publish(ks, NULL, "OSImageStream resource not served by the API: cache empty");
-}
-
 static const struct osw_reflector_sink_ops sink_ops = {
-    on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event,
-    on_not_served, NULL,         NULL,           NULL,
+    on_list_begin, on_list_item, on_list_commit, on_list_abort, on_event, NULL, NULL, NULL, NULL,
 };
 
 static enum osw_err kube_start(struct osw_source *src, struct osw_errbuf *eb)

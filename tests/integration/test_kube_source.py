@@ -404,11 +404,22 @@ class Versions(Base):
         self.assertEqual(n, 1, self.srv.stderr()[-2000:])
 
     def test_no_version_served(self):
+        """No version serves osimagestreams: no list succeeded, so /readyz
+        stays 503 and the cache unsynced (CONTRACT.md), the lists are retried
+        with the backoff (capped at 30 s), and serving v1 later is picked up
+        well within that cap."""
         self.api.unserve("v1", OSIS)
         self.api.unserve("v1alpha1", OSIS)
-        self.start()
+        self.start(ready=False)
         self.assertEqual(self.srv.verdict("rhel-10"), (False, 503))
         self.assertEqual(self.srv.verdict(None), (True, None))
+        self.assertEqual(self.srv.get("/readyz").status, 503)
+        self.assertEqual(self.metric("osstream_webhook_osimagestream_synced"), 0)
+        wait_until(lambda: len(self.lists(V1)) >= 2, h.t(5), "v1 listed again")
+        self.api.serve_again("v1", OSIS)
+        wait_until(lambda: self.srv.get("/readyz").status == 200, h.t(35), "ready once v1 served")
+        self.assertEqual(self.metric("osstream_webhook_osimagestream_synced"), 1)
+        self.wait_allowed("rhel-10", True)
 
 
 class Object(Base):

@@ -314,25 +314,60 @@ static void list_then_watch(void **state)
     fx_free(x);
 }
 
-static void v1_not_served_falls_back_once(void **state)
+static void v1_not_served_falls_back_each_list(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
     script(x, (struct step){.status = 404, .pieces = {"{\"kind\":\"Status\",\"code\":404}"}});
     script(x, (struct step){.status = 200, .pieces = {LIST("9", "")}});
     script(x, (struct step){.status = 200, .pieces = {""}}); /* the watch ends at once */
+    script(x, (struct step){.status = 404, .pieces = {""}});
     script(x, (struct step){.status = 200, .pieces = {LIST("10", "")}});
+    script(x, (struct step){.status = 200, .pieces = {""}}); /* the watch ends at once */
+    script(x, (struct step){.status = 200, .pieces = {LIST("11", "")}}); /* v1 served again */
     fx_start(x, both, 2, 0);
-    wait_calls(x, 5);
+    wait_calls(x, 7);
     assert_true(strncmp(call(x, 0), V1 "?", strlen(V1) + 1) == 0);
     assert_true(strncmp(call(x, 1), V1ALPHA1 "?fieldSelector", strlen(V1ALPHA1) + 14) == 0);
     assert_true(strncmp(call(x, 2), V1ALPHA1 "?watch=1", strlen(V1ALPHA1) + 8) == 0);
-    /* The relist stays on v1alpha1: the fallback is remembered, and logged once. */
-    assert_true(strncmp(call(x, 3), V1ALPHA1 "?fieldSelector", strlen(V1ALPHA1) + 14) == 0);
-    wait_sink(x, "begin commit:9 begin commit:10 ");
+    /* Every relist asks for v1 first (CONTRACT.md: v1alpha1 only while v1
+     * is not served), and the fallback is logged once. */
+    assert_true(strncmp(call(x, 3), V1 "?fieldSelector", strlen(V1) + 14) == 0);
+    assert_true(strncmp(call(x, 4), V1ALPHA1 "?fieldSelector", strlen(V1ALPHA1) + 14) == 0);
+    assert_true(strncmp(call(x, 5), V1ALPHA1 "?watch=1", strlen(V1ALPHA1) + 8) == 0);
+    /* Once v1 is served again, the list and its watch move back to it. */
+    assert_true(strncmp(call(x, 6), V1 "?fieldSelector", strlen(V1) + 14) == 0);
+    wait_sink(x, "begin commit:9 begin abort begin commit:10 begin commit:11 ");
     assert_true(log_has(x, "preferred version not served"));
     assert_true(log_has(x, V1ALPHA1));
-    assert_true(restarts(x, "closed") >= 1);
+    assert_true(restarts(x, "closed") >= 2);
+    fx_free(x);
+}
+
+/* A kind the sink requires (no not_served op, as the OSImageStream): every
+ * version answering 404 is a failure like any other: the backoff, not the
+ * long not-served wait, a restart counted, and nothing told to the sink
+ * until a list succeeds. */
+static void required_kind_not_served_backs_off(void **state)
+{
+    (void)state;
+    static const struct osw_reflector_sink_ops required_ops = {
+        s_begin, s_item, s_commit, s_abort, s_event, NULL, NULL, NULL, NULL};
+    struct fx *x = fx_new();
+    for (int i = 0; i < 4; i++)
+        script(x, (struct step){.status = 404, .pieces = {""}});
+    script(x, (struct step){.status = 200, .pieces = {LIST("3", ITEM("cluster"))}});
+    fx_ops = &required_ops;
+    fx_start(x, both, 2, 0);
+    fx_ops = base_ops;
+    wait_sink(x, "begin abort begin abort begin abort begin abort begin item:cluster commit:3");
+    wait_calls(x, 5);
+    pthread_mutex_lock(&x->fake.mu);
+    int64_t gap = x->fake.call_ms[2] - x->fake.call_ms[1];
+    pthread_mutex_unlock(&x->fake.mu);
+    assert_true(gap < 95); /* the 20 ms backoff, not not_served_retry_ms (100) */
+    assert_true(restarts(x, "not_served") >= 2);
+    assert_true(log_has(x, "does not serve this resource"));
     fx_free(x);
 }
 
@@ -684,7 +719,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(list_then_watch),
-        cmocka_unit_test(v1_not_served_falls_back_once),
+        cmocka_unit_test(v1_not_served_falls_back_each_list),
+        cmocka_unit_test(required_kind_not_served_backs_off),
         cmocka_unit_test(not_served_retried_later),
         cmocka_unit_test(paging_follows_continue),
         cmocka_unit_test(restart_reasons),

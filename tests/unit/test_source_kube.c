@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tests of the Kubernetes API source over a scripted transport: a list with
- * the object publishes it and syncs; a list without it, or a kind that is not
- * served, syncs an empty cache; an invalid object is refused and counted
- * while the last good snapshot stays (and, first of all, leaves the cache
- * synced but empty); DELETED empties the cache and ADDED fills it again;
- * events for another name are ignored; a relist of the same version is not a
- * new update.
+ * the object publishes it and syncs; a list without it syncs an empty cache;
+ * a kind that no version serves leaves it unsynced and is retried; an invalid object is refused and
+ * counted while the last good snapshot stays (and, first of all, leaves the cache synced but
+ * empty); DELETED empties the cache and ADDED fills it again; events for another name are ignored;
+ * a relist of the same version is not a new update.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,15 +256,36 @@ static void invalid_relist_keeps_last_good(void **state)
     fx_free(x);
 }
 
-static void not_served_syncs_empty(void **state)
+/* No version serving osimagestreams is a failure, not a sync (CONTRACT.md:
+ * ready once a list succeeded): the cache stays unsynced, the lists are
+ * retried with the backoff from v1, and a later list syncs it. */
+static void not_served_is_retried_unsynced(void **state)
 {
     (void)state;
     struct fx *x = fx_new();
     step(x, 404, "{}", NULL, false);
     step(x, 404, "{}", NULL, false);
+    step(x, 200, list_body(x, "5", object("cluster", "5", false)), NULL, false);
     fx_start(x, "cluster");
-    wait_cell(x, 0, NULL);
+    int64_t end = now_ms() + WAIT_MS;
+    for (;;) {
+        pthread_mutex_lock(&x->fake.mu);
+        size_t n = x->fake.ncalls;
+        pthread_mutex_unlock(&x->fake.mu);
+        if (n >= 2)
+            break;
+        assert_true(now_ms() < end);
+        usleep(1000);
+    }
+    /* Both versions answered 404; the retry waits at least half the 250 ms
+     * base of the backoff, so the cache is still unsynced now. */
+    assert_false(osw_snapcell_synced(&x->cell));
+    assert_true(metric(x, "osstream_webhook_osimagestream_synced ") == 0);
     assert_true(strstr(x->fake.calls[1], "/v1alpha1/osimagestreams?") != NULL);
+    wait_cell(x, 2, "5");
+    assert_true(strstr(x->fake.calls[2], "/v1/osimagestreams?") != NULL);
+    assert_true(x->fake.call_ms[2] - x->fake.call_ms[1] >= 100);
+    assert_true(metric(x, "osstream_webhook_watch_restarts_total{reason=\"not_served\"} ") >= 1);
     fx_free(x);
 }
 
@@ -291,7 +311,7 @@ int main(void)
         cmocka_unit_test(list_without_object_syncs_empty),
         cmocka_unit_test(invalid_first_object_syncs_empty),
         cmocka_unit_test(invalid_relist_keeps_last_good),
-        cmocka_unit_test(not_served_syncs_empty),
+        cmocka_unit_test(not_served_is_retried_unsynced),
         cmocka_unit_test(bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
