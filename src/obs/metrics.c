@@ -531,8 +531,9 @@ static enum osw_err render_results(struct osw_buf *b, const char *name, const ch
 static enum osw_err render_restarts(struct osw_metrics *m, struct osw_buf *b)
 {
     const char *name = "osstream_webhook_watch_restarts_total";
-    enum osw_err err =
-        family(b, name, "counter", "Times the OSImageStream watch ended or failed, by reason.");
+    enum osw_err err = family(b, name, "counter",
+                              "Times a Kubernetes API watch (the OSImageStream, and with cluster "
+                              "state the pools and MachineConfigs) ended or failed, by reason.");
 
     pthread_mutex_lock(&m->reasons_mu);
     for (size_t i = 0; i <= MAX_REASONS && err == OSW_OK; i++) {
