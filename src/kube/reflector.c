@@ -479,14 +479,17 @@ static void count_restart(struct osw_reflector *r, const char *reason)
         osw_metrics_watch_restart(r->metrics, reason);
 }
 
-/* The wait after a failure: the backoff, or longer when the server asked. */
+/* The wait after a failure: the backoff's. A server's Retry-After moves it
+ * up, but never past the top of the jitter window (CONTRACT.md: every
+ * actual wait within +-50 % of the nominal one), so a server asking for
+ * minutes cannot stall the cache beyond the backoff's own schedule. */
 static int64_t wait_after(struct osw_reflector *r, const struct outcome *oc)
 {
     int64_t ms = osw_backoff_next_ms(&r->backoff);
     if (oc->retry_after_s > 0) {
-        double cap = r->backoff.cap_ms;
+        double top = osw_backoff_nominal_ms(&r->backoff) * (1.0 + OSW_BACKOFF_JITTER);
         double asked = oc->retry_after_s * 1000.0;
-        int64_t ra = (int64_t)(asked < cap ? asked : cap);
+        int64_t ra = (int64_t)(asked < top ? asked : top);
         if (ra > ms)
             ms = ra;
     }

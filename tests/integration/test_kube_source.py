@@ -286,6 +286,9 @@ class Restarts(Base):
         self.relist_after(act, "http_5xx")
 
     def test_429_honours_retry_after(self):
+        """Retry-After lengthens the wait only up to the top of the jitter
+        window: CONTRACT.md keeps every wait within +-50 % of the nominal
+        one, so the 2 s asked here are not waited."""
         self.start()
         self.api.wait_watch(OSIS, timeout=h.t(5))
         self.api.override(resource=OSIS, verb="list", status=429, retry_after=2, times=1)
@@ -293,7 +296,9 @@ class Restarts(Base):
         self.api.close_watches(OSIS)
         first = wait_until(lambda: self.lists()[n:n + 1], h.t(3), "the throttled list")[0]
         second = wait_until(lambda: self.lists()[n + 1:n + 2], h.t(5), "the next list")[0]
-        self.assertGreaterEqual(second["time"] - first["time"], 1.95)
+        gap = second["time"] - first["time"]
+        self.assertGreaterEqual(gap, 0.1)  # the backoff's wait, at its top
+        self.assertLess(gap, 1.5)  # nominal <= 1 s here: never the 2 s asked
         self.assertGreaterEqual(self.metric("osstream_webhook_watch_restarts_total",
                                             reason="throttled"), 1)
 
