@@ -87,31 +87,45 @@ static struct osw_str cached_e(const struct osw_inputs *in, const struct osw_poo
     return in->osis ? osw_osis_default(in->osis) : OSW_STR_NULL;
 }
 
+/* Which cached pools a stream change moves: the worker's followers, or the
+ * pools whose stream-source is "default". */
+enum movers { MOVERS_FOLLOWERS, MOVERS_DEFAULT };
+
+/* Adds each cached pool of `which` with its viol_runc on the streams
+ * `before` and `after` (NULL: not RHEL 10). viol_at is false wherever
+ * runc(P) is, so only the snapshot's runc pools are looked at. */
+static enum osw_err judge_movers(struct osw_runc_judged *j, const struct osw_cluster *c,
+                                 enum movers which, const struct osw_stream *before,
+                                 const struct osw_stream *after)
+{
+    bool worker_names = which == MOVERS_DEFAULT && worker_stream(c).len > 0;
+    const uint32_t *idx;
+    size_t n = osw_cluster_runc_pools(c, &idx);
+    enum osw_err err = OSW_OK;
+    for (size_t k = 0; k < n && err == OSW_OK; k++) {
+        const struct osw_pool *q = osw_cluster_pool_at(c, idx[k]);
+        bool moves = q->stream.len == 0 &&
+                     (which == MOVERS_FOLLOWERS ? q->custom : !(worker_names && q->custom));
+        if (!moves)
+            continue;
+        struct osw_selection s = osw_cluster_pool_selection(c, idx[k]);
+        err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),
+                                  viol_at(after, s.winner, s.runc));
+    }
+    return err;
+}
+
 enum osw_err osw_runc_judge_followers(struct osw_runc_judged *j, const struct osw_inputs *in,
                                       struct osw_str w_before, struct osw_str w_after)
 {
-    const struct osw_cluster *c = in->cluster;
     struct osw_str def = in->osis ? osw_osis_default(in->osis) : OSW_STR_NULL;
     /* Every follower has the same E on each side: look the streams up once,
      * and skip the pools when neither side is a RHEL 10 stream. */
     const struct osw_stream *before = rhel10_stream(in->osis, w_before.len ? w_before : def);
     const struct osw_stream *after = rhel10_stream(in->osis, w_after.len ? w_after : def);
-    if ((!before && !after) || osw_cluster_unnamed_custom(c) == 0)
+    if ((!before && !after) || osw_cluster_unnamed_custom(in->cluster) == 0)
         return OSW_OK;
-    /* viol_at is false wherever runc(P) is: only those pools can count. */
-    const uint32_t *idx;
-    size_t n = osw_cluster_runc_pools(c, &idx);
-    enum osw_err err = OSW_OK;
-    for (size_t k = 0; k < n && err == OSW_OK; k++) {
-        size_t i = idx[k];
-        const struct osw_pool *q = osw_cluster_pool_at(c, i);
-        if (q->stream.len > 0 || !q->custom)
-            continue;
-        struct osw_selection s = osw_cluster_pool_selection(c, i);
-        err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),
-                                  viol_at(after, s.winner, s.runc));
-    }
-    return err;
+    return judge_movers(j, in->cluster, MOVERS_FOLLOWERS, before, after);
 }
 
 /* viol_runc of the cached pool with selection `s` and E `e`, with `skip`
@@ -165,26 +179,11 @@ enum osw_err osw_runc_judge_mc(struct osw_runc_judged *j, const struct osw_input
 enum osw_err osw_runc_judge_default(struct osw_runc_judged *j, const struct osw_inputs *in,
                                     struct osw_str from, struct osw_str to)
 {
-    const struct osw_cluster *c = in->cluster;
-    bool worker_names = worker_stream(c).len > 0;
     const struct osw_stream *before = rhel10_stream(in->osis, from);
     const struct osw_stream *after = rhel10_stream(in->osis, to);
     if (!before && !after)
         return OSW_OK;
-    const uint32_t *idx;
-    size_t n = osw_cluster_runc_pools(c, &idx);
-    enum osw_err err = OSW_OK;
-    for (size_t k = 0; k < n && err == OSW_OK; k++) {
-        size_t i = idx[k];
-        const struct osw_pool *q = osw_cluster_pool_at(c, i);
-        /* The pools whose stream-source would be "default". */
-        if (q->stream.len > 0 || (worker_names && q->custom))
-            continue;
-        struct osw_selection s = osw_cluster_pool_selection(c, i);
-        err = osw_runc_judged_add(j, q->name, viol_at(before, s.winner, s.runc),
-                                  viol_at(after, s.winner, s.runc));
-    }
-    return err;
+    return judge_movers(j, in->cluster, MOVERS_DEFAULT, before, after);
 }
 
 static bool newly(const struct osw_runc_pool *q)
