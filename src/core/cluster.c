@@ -83,7 +83,7 @@ enum osw_err osw_cluster_builder_add_pool(struct osw_cluster_builder *b, struct 
 {
     if (!p)
         return OSW_EINVAL;
-    if (!osw_grow(&b->pools, &b->cappools, b->npools, sizeof(*b->pools), 16))
+    if (!osw_grow(&b->pools, &b->cappools, b->npools, sizeof(struct osw_pool *), 16))
         return OSW_ENOMEM;
     b->pools[b->npools++] = osw_pool_ref(p);
     return OSW_OK;
@@ -93,7 +93,7 @@ enum osw_err osw_cluster_builder_add_mc(struct osw_cluster_builder *b, struct os
 {
     if (!mc)
         return OSW_EINVAL;
-    if (!osw_grow(&b->mcs, &b->capmcs, b->nmcs, sizeof(*b->mcs), 16))
+    if (!osw_grow(&b->mcs, &b->capmcs, b->nmcs, sizeof(struct osw_mc *), 16))
         return OSW_ENOMEM;
     b->mcs[b->nmcs++] = osw_mc_ref(mc);
     return OSW_OK;
